@@ -1,0 +1,18 @@
+"""`settle`: the operator's command line. One module per command group; this file only wires them."""
+
+from __future__ import annotations
+
+import click
+
+from cli import api, db, demo, migrate
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Marketplace settlement: database, migrations, API, pipelines."""
+
+
+main.add_command(db.db)
+main.add_command(migrate.migrate)
+main.add_command(api.api)
+main.add_command(demo.demo)

@@ -1,0 +1,271 @@
+"""Table definitions (SQLAlchemy Core). Alembic migrations create them; tests check there is no drift.
+
+Money columns are BIGINT paise and end in `_paise`; times are `timestamptz` ending in `_at`.
+Constraints carry names from the metadata's naming convention so migrations are reproducible.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Table,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import INET, JSONB, TIMESTAMP
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+USER_ROLES = ("buyer", "seller", "scout")
+USER_STATUSES = ("active", "suspended", "closed")
+REFERRAL_SOURCES = ("link", "code", "admin", "none")
+ORDER_STATUSES = (
+    "created",
+    "paid",
+    "payment_failed",
+    "delivered",
+    "settled",
+    "partially_refunded",
+    "refunded",
+    "cancelled",
+)
+ACCOUNT_TYPES = (
+    "gateway_clearing",
+    "bank",
+    "payouts_in_transit",
+    "seller_payable",
+    "scout_payable",
+    "platform_revenue",
+    "bounty_expense",
+    "recon_suspense",
+)
+API_KEY_ROLES = ("client", "admin")
+NOTIFICATION_STATUSES = ("pending", "sent", "failed", "skipped")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def _created_at() -> Column[object]:
+    return Column("created_at", TIMESTAMP(timezone=True), nullable=False, server_default=func.now())
+
+
+users = Table(
+    "users",
+    metadata,
+    Column("user_id", Text, primary_key=True),
+    Column("role", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("email", Text, nullable=False),
+    Column("phone", Text),
+    Column("status", Text, nullable=False, server_default="active"),
+    Column("referral_code", Text, unique=True),
+    Column("recruiter_id", Text, ForeignKey("users.user_id")),
+    Column("referral_source", Text, nullable=False, server_default="none"),
+    Column("payout_destination", JSONB),
+    _created_at(),
+    Column("updated_at", TIMESTAMP(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint(_in("role", USER_ROLES), name="role"),
+    CheckConstraint(_in("status", USER_STATUSES), name="status"),
+    CheckConstraint(_in("referral_source", REFERRAL_SOURCES), name="referral_source"),
+    CheckConstraint("recruiter_id IS NULL OR recruiter_id <> user_id", name="not_self_recruited"),
+    CheckConstraint("referral_code IS NULL OR role = 'scout'", name="referral_code_for_scouts"),
+    Index(None, "recruiter_id"),
+)
+
+fee_schedules = Table(
+    "fee_schedules",
+    metadata,
+    Column("fee_schedule_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("effective_from", Date, nullable=False, unique=True),
+    Column("platform_fee_bps", Integer, nullable=False),
+    Column("gateway_fee_bps", Integer, nullable=False),
+    Column("scout_bounty_paise", BigInteger, nullable=False),
+    Column("min_payout_paise", BigInteger, nullable=False),
+    Column("hold_days", Integer, nullable=False),
+    _created_at(),
+    CheckConstraint("platform_fee_bps BETWEEN 0 AND 10000", name="platform_fee_bps"),
+    CheckConstraint("gateway_fee_bps BETWEEN 0 AND 10000", name="gateway_fee_bps"),
+    CheckConstraint("platform_fee_bps + gateway_fee_bps <= 10000", name="fees_within_gross"),
+    CheckConstraint("scout_bounty_paise >= 0", name="scout_bounty_paise"),
+    CheckConstraint("min_payout_paise > 0", name="min_payout_paise"),
+    CheckConstraint("hold_days >= 0", name="hold_days"),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("order_id", Text, primary_key=True),
+    Column("buyer_id", Text, ForeignKey("users.user_id"), nullable=False),
+    Column("seller_id", Text, ForeignKey("users.user_id"), nullable=False),
+    Column("listing_id", Text, nullable=False),
+    Column("title", Text),
+    Column("amount_paise", BigInteger, nullable=False),
+    Column("currency", Text, nullable=False, server_default="INR"),
+    Column("status", Text, nullable=False, server_default="created"),
+    Column("gateway_order_id", Text),
+    Column("gateway_transaction_id", Text),
+    Column("payment_mode", Text),
+    Column("paid_at", TIMESTAMP(timezone=True)),
+    Column("delivered_at", TIMESTAMP(timezone=True)),
+    Column("cancelled_at", TIMESTAMP(timezone=True)),
+    Column("payment_failed_at", TIMESTAMP(timezone=True)),
+    _created_at(),
+    Column("updated_at", TIMESTAMP(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("amount_paise > 0", name="amount_paise_positive"),
+    CheckConstraint("currency = 'INR'", name="currency_inr"),
+    CheckConstraint(_in("status", ORDER_STATUSES), name="status"),
+    CheckConstraint("buyer_id <> seller_id", name="buyer_is_not_seller"),
+    Index(None, "seller_id", "created_at"),
+    Index(None, "buyer_id", "created_at"),
+    Index(None, "status", "created_at"),
+    Index(None, "paid_at"),
+)
+
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    Column("webhook_event_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("source", Text, nullable=False),
+    Column("event_key", Text),
+    Column("event_type", Text),
+    Column("verdict", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("raw_body", LargeBinary, nullable=False),
+    Column("headers", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("source_address", INET),
+    Column("received_at", TIMESTAMP(timezone=True), nullable=False, server_default=func.now()),
+    Column("processed_at", TIMESTAMP(timezone=True)),
+    CheckConstraint("source IN ('phonepe', 'razorpayx')", name="source"),
+    CheckConstraint("verdict IN ('accepted', 'rejected', 'duplicate', 'anomaly')", name="verdict"),
+    Index(
+        "uq_webhook_events_source_event_key_accepted",
+        "source",
+        "event_key",
+        unique=True,
+        postgresql_where=text("verdict IN ('accepted', 'anomaly')"),
+    ),
+    Index(None, "received_at"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("api_key_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False, unique=True),
+    Column("role", Text, nullable=False),
+    Column("key_hash", Text, nullable=False, unique=True),
+    Column("key_prefix", Text, nullable=False),
+    _created_at(),
+    Column("revoked_at", TIMESTAMP(timezone=True)),
+    CheckConstraint(_in("role", API_KEY_ROLES), name="role"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("api_key_id", BigInteger, ForeignKey("api_keys.api_key_id"), primary_key=True),
+    Column("idempotency_key", Text, primary_key=True),
+    Column("request_hash", Text, nullable=False),
+    Column("response_status", Integer, nullable=False),
+    Column("response_body", JSONB, nullable=False),
+    _created_at(),
+)
+
+ledger_accounts = Table(
+    "ledger_accounts",
+    metadata,
+    Column("account_id", Text, primary_key=True),
+    Column("account_type", Text, nullable=False),
+    Column("payee_id", Text),
+    _created_at(),
+    CheckConstraint(_in("account_type", ACCOUNT_TYPES), name="account_type"),
+    CheckConstraint(
+        "(account_type IN ('seller_payable', 'scout_payable')) = (payee_id IS NOT NULL)",
+        name="payee_accounts_name_a_payee",
+    ),
+    Index(None, "payee_id"),
+)
+
+journal_entries = Table(
+    "journal_entries",
+    metadata,
+    Column("entry_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("idempotency_key", Text, nullable=False, unique=True),
+    Column("entry_type", Text, nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("occurred_at", TIMESTAMP(timezone=True), nullable=False, server_default=func.now()),
+    _created_at(),
+    Column("reference_id", Text),
+    Index(None, "entry_type", "occurred_at"),
+    Index(None, "reference_id"),
+)
+
+ledger_lines = Table(
+    "ledger_lines",
+    metadata,
+    Column("line_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("entry_id", BigInteger, ForeignKey("journal_entries.entry_id"), nullable=False),
+    Column("account_id", Text, ForeignKey("ledger_accounts.account_id"), nullable=False),
+    Column("amount_paise", BigInteger, nullable=False),
+    CheckConstraint("amount_paise <> 0", name="amount_paise_nonzero"),
+    Index(None, "entry_id"),
+    Index(None, "account_id"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("audit_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("actor", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("target_type", Text, nullable=False),
+    Column("target_id", Text, nullable=False),
+    Column("before", JSONB),
+    Column("after", JSONB),
+    Column("request_id", Text),
+    _created_at(),
+    Index(None, "target_type", "target_id"),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("notification_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("dedupe_key", Text, nullable=False, unique=True),
+    Column("user_id", Text, ForeignKey("users.user_id")),
+    Column("audience", Text, nullable=False, server_default="user"),
+    Column("event_type", Text, nullable=False),
+    Column("payload", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("status", Text, nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", TIMESTAMP(timezone=True), nullable=False, server_default=func.now()),
+    Column("last_error", Text),
+    Column("read", Boolean, nullable=False, server_default=text("false")),
+    _created_at(),
+    Column("sent_at", TIMESTAMP(timezone=True)),
+    CheckConstraint(_in("status", NOTIFICATION_STATUSES), name="status"),
+    CheckConstraint("audience IN ('user', 'finance')", name="audience"),
+    CheckConstraint("(audience = 'user') = (user_id IS NOT NULL)", name="user_audience_has_user"),
+    Index(None, "status", "next_attempt_at"),
+    Index(None, "user_id", "created_at"),
+)

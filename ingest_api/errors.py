@@ -1,0 +1,90 @@
+"""The one error shape, `{"error": {"code", "message", "request_id"}}`, and the stable code catalogue.
+
+`docs/errors.md` documents every code in `ERROR_CODES`; a test keeps the two in step. Handlers here
+turn every failure, including validation errors and unexpected exceptions, into that shape; nothing
+internal (stack traces, SQL, table or class names) ever reaches a client.
+"""
+
+from __future__ import annotations
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = structlog.get_logger(__name__)
+
+ERROR_CODES: dict[str, tuple[int, str]] = {
+    "not_found": (404, "No such resource."),
+    "method_not_allowed": (405, "The method is not allowed on this resource."),
+    "validation_error": (422, "The request body or parameters are invalid."),
+    "malformed_json": (400, "The request body is not valid JSON."),
+    "payload_too_large": (413, "The request body exceeds the configured limit."),
+    "unsupported_media_type": (415, "The request body must be application/json."),
+    "not_ready": (503, "The service is not ready to take traffic."),
+    "database_unavailable": (503, "The database cannot be reached."),
+    "migrations_pending": (503, "The database schema is not at the migration head."),
+    "internal_error": (500, "An unexpected error occurred; it has been logged."),
+}
+
+
+class ApiError(Exception):
+    """An error a client may see: a catalogue code, its status, and a safe message."""
+
+    def __init__(self, code: str, message: str | None = None, *, headers: dict[str, str] | None = None):
+        status, default_message = ERROR_CODES[code]
+        super().__init__(message or default_message)
+        self.code = code
+        self.status = status
+        self.message = message or default_message
+        self.headers = headers
+
+
+def request_id_of(request: Request) -> str:
+    return str(getattr(request.state, "request_id", ""))
+
+
+def error_response(request: Request, error: ApiError) -> JSONResponse:
+    body = {"error": {"code": error.code, "message": error.message, "request_id": request_id_of(request)}}
+    return JSONResponse(body, status_code=error.status, headers=error.headers)
+
+
+def _field_path(loc: tuple[object, ...]) -> str:
+    return ".".join(str(part) for part in loc if part not in ("body", "query", "path", "header"))
+
+
+async def _api_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return error_response(request, exc)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return error_response(request, ApiError("malformed_json"))
+    details = "; ".join(
+        f"{_field_path(tuple(e.get('loc', ()))) or 'body'}: {e.get('msg', '')}" for e in errors[:5]
+    )
+    return error_response(request, ApiError("validation_error", f"Invalid request: {details}"[:500]))
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(exc.status_code)
+    if code is None:
+        code = "validation_error" if 400 <= exc.status_code < 500 else "internal_error"
+    return error_response(request, ApiError(code))
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled_error", error_type=type(exc).__name__)
+    return error_response(request, ApiError("internal_error"))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

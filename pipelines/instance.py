@@ -1,0 +1,28 @@
+"""The Dagster instance: a DAGSTER_HOME whose dagster.yaml points at its own PostgreSQL database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+from domain.database import DAGSTER_DATABASE, database_url
+from domain.settings import Settings
+
+TEMPLATE = Path(__file__).with_name("dagster.yaml.j2")
+
+
+def render_instance_config(postgres_url: str, database: str = DAGSTER_DATABASE) -> str:
+    template = jinja2.Template(TEMPLATE.read_text(), undefined=jinja2.StrictUndefined, autoescape=False)
+    return template.render(postgres_url=postgres_url, database=database)
+
+
+def prepare_dagster_home(
+    settings: Settings, home: Path | None = None, database: str = DAGSTER_DATABASE
+) -> Path:
+    """Create the Dagster database if needed and write dagster.yaml; return the home directory."""
+    home = (home or settings.data_dir / "dagster_home").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    url = database_url(settings, database)
+    (home / "dagster.yaml").write_text(render_instance_config(url, database))
+    return home

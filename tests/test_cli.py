@@ -1,0 +1,69 @@
+"""The `settle` command line against the test server (DATABASE_URL set, so nothing embedded starts)."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from cli.main import main
+from domain.database import create_engine
+
+
+@pytest.fixture
+def runner(monkeypatch: pytest.MonkeyPatch, tmp_path) -> CliRunner:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LOG_FORMAT", "console")
+    return CliRunner()
+
+
+def test_migrate_then_db_url(runner: CliRunner, make_database, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    url = make_database("cli")
+    monkeypatch.setenv("DATABASE_URL", url)
+    result = runner.invoke(main, ["migrate"])
+    assert result.exit_code == 0, result.output
+    assert "schema at 0001" in result.output
+    again = runner.invoke(main, ["migrate"])
+    assert again.exit_code == 0
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM fee_schedules")).scalar_one() == 1
+    engine.dispose()
+    printed = runner.invoke(main, ["db", "url"])
+    assert printed.output.strip() == url
+
+
+def test_db_down_with_external_database(
+    runner: CliRunner, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    result = runner.invoke(main, ["db", "down"])
+    assert result.exit_code == 0
+    assert "nothing embedded to stop" in result.output
+
+
+def test_invalid_setting_is_a_clear_error(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLATFORM_FEE_BPS", "lots")
+    result = runner.invoke(main, ["db", "url"])
+    assert result.exit_code == 1
+    assert "PLATFORM_FEE_BPS" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_embedded_database_up_reuse_down(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    first = runner.invoke(main, ["db", "up"])
+    assert first.exit_code == 0, first.output
+    assert "embedded" in first.output
+    url = runner.invoke(main, ["db", "url"]).output.strip()  # reuses the running server
+    assert url.startswith("postgresql+psycopg2://") and url.split("?")[0].endswith("/settlement")
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT current_database()")).scalar_one() == "settlement"
+    engine.dispose()
+    down = runner.invoke(main, ["db", "down"])
+    assert "embedded database stopped" in down.output
+    assert "was not running" in runner.invoke(main, ["db", "down"]).output
