@@ -32,9 +32,7 @@ class PostgresResource(dg.ConfigurableResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         url = self.url or database_url(load_settings())
-        self._engine = create_engine(
-            url, connect_args={"options": f"-c statement_timeout={self.statement_timeout_ms}"}
-        )
+        self._engine = create_engine(url, connect_args={"options": f"-c statement_timeout={self.statement_timeout_ms}"})
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._engine is not None:

@@ -196,38 +196,58 @@ class Posted:
 
 def ensure_accounts(conn: sa.Connection, account_ids: Iterable[str]) -> None:
     rows = [
-        {"account_id": a, "account_type": account_type_of(a), "payee_id": payee_of(a)}
-        for a in sorted(set(account_ids))
+        {"account_id": a, "account_type": account_type_of(a), "payee_id": payee_of(a)} for a in sorted(set(account_ids))
     ]
     if rows:
         stmt = sa.dialects.postgresql.insert(ledger_accounts).values(rows).on_conflict_do_nothing()
         conn.execute(stmt)
 
 
+def _post_statement(line_count: int) -> sa.TextClause:
+    """One round trip: create missing accounts, the entry (unless its key exists) and its lines."""
+    values = ", ".join(f"(:a{n}, :t{n}, :p{n}, :m{n})" for n in range(line_count))
+    return sa.text(
+        f"""
+        WITH given (account_id, account_type, payee_id, amount_paise) AS (VALUES {values}),
+        accounts AS (
+            INSERT INTO ledger_accounts (account_id, account_type, payee_id)
+            SELECT DISTINCT account_id, account_type, payee_id FROM given
+            ON CONFLICT (account_id) DO NOTHING
+        ),
+        entry AS (
+            INSERT INTO journal_entries (idempotency_key, entry_type, description, reference_id)
+            VALUES (:key, :entry_type, :description, :reference_id)
+            ON CONFLICT (idempotency_key) DO NOTHING
+            RETURNING entry_id
+        ),
+        lines AS (
+            INSERT INTO ledger_lines (entry_id, account_id, amount_paise)
+            SELECT entry.entry_id, given.account_id, given.amount_paise::bigint FROM entry CROSS JOIN given
+        )
+        SELECT entry_id FROM entry
+        """
+    )
+
+
 def post_entry(conn: sa.Connection, entry: Entry) -> Posted:
     """Write `entry` once. The caller owns the transaction; a replay returns the first entry."""
-    ensure_accounts(conn, (line.account_id for line in entry.lines))
-    insert_entry = (
-        sa.dialects.postgresql.insert(journal_entries)
-        .values(
-            idempotency_key=entry.idempotency_key,
-            entry_type=entry.entry_type,
-            description=entry.description,
-            reference_id=entry.reference_id,
+    params: dict[str, object] = {
+        "key": entry.idempotency_key,
+        "entry_type": entry.entry_type,
+        "description": entry.description,
+        "reference_id": entry.reference_id,
+    }
+    for n, line in enumerate(entry.lines):
+        params.update(
+            {
+                f"a{n}": line.account_id,
+                f"t{n}": account_type_of(line.account_id),
+                f"p{n}": payee_of(line.account_id),
+                f"m{n}": line.amount_paise,
+            }
         )
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(journal_entries.c.entry_id)
-    )
-    entry_id = conn.execute(insert_entry).scalar()
+    entry_id = conn.execute(_post_statement(len(entry.lines)), params).scalar()
     if entry_id is not None:
-        conn.execute(
-            sa.insert(ledger_lines).values(
-                [
-                    {"entry_id": entry_id, "account_id": line.account_id, "amount_paise": line.amount_paise}
-                    for line in entry.lines
-                ]
-            )
-        )
         return Posted(entry_id, created=True)
     existing_id, existing_lines = _existing(conn, entry.idempotency_key)
     if existing_lines != Counter((line.account_id, line.amount_paise) for line in entry.lines):

@@ -51,9 +51,7 @@ def v1_x_verify(base64_body: str, salt_key: str, salt_index: int) -> str:
 def verify_v1(x_verify: str | None, base64_body: str, salt_key: str, salt_index: int) -> None:
     if not x_verify:
         raise WebhookRejected("missing_signature")
-    if not hmac.compare_digest(
-        x_verify.strip().encode(), v1_x_verify(base64_body, salt_key, salt_index).encode()
-    ):
+    if not hmac.compare_digest(x_verify.strip().encode(), v1_x_verify(base64_body, salt_key, salt_index).encode()):
         raise WebhookRejected("bad_signature")
 
 
@@ -165,9 +163,7 @@ def parse_v1(raw: bytes) -> tuple[str, PhonePeEvent]:
         amount_paise=_paise(data.get("amount"), "amount"),
         merchant_order_id=_text(data.get("merchantTransactionId"), "merchantTransactionId"),
         transaction_id=_text(data.get("transactionId"), "transactionId", required=False),
-        payment_mode=_text(instrument.get("type"), "type", required=False)
-        if isinstance(instrument, dict)
-        else None,
+        payment_mode=_text(instrument.get("type"), "type", required=False) if isinstance(instrument, dict) else None,
     )
 
 

@@ -20,9 +20,7 @@ def signature(secret: str, raw_body: bytes) -> str:
 def verify(signature_header: str | None, secret: str, raw_body: bytes) -> None:
     if not signature_header:
         raise WebhookRejected("missing_signature")
-    if not hmac.compare_digest(
-        signature_header.strip().lower().encode(), signature(secret, raw_body).encode()
-    ):
+    if not hmac.compare_digest(signature_header.strip().lower().encode(), signature(secret, raw_body).encode()):
         raise WebhookRejected("bad_signature")
 
 
@@ -56,9 +54,7 @@ def parse(raw_body: bytes, event_id: str | None) -> PayoutEvent:
     if not isinstance(payout_id, str) or not isinstance(status, str):
         raise WebhookRejected("malformed_body", "payout id and status are required")
     details = payout.get("status_details") or {}
-    reason = payout.get("failure_reason") or (
-        details.get("description") if isinstance(details, dict) else None
-    )
+    reason = payout.get("failure_reason") or (details.get("description") if isinstance(details, dict) else None)
     return PayoutEvent(
         event_id=event_id,
         event=event,

@@ -64,9 +64,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
         return error_response(request, ApiError("malformed_json"))
-    details = "; ".join(
-        f"{_field_path(tuple(e.get('loc', ()))) or 'body'}: {e.get('msg', '')}" for e in errors[:5]
-    )
+    details = "; ".join(f"{_field_path(tuple(e.get('loc', ()))) or 'body'}: {e.get('msg', '')}" for e in errors[:5])
     return error_response(request, ApiError("validation_error", f"Invalid request: {details}"[:500]))
 
 

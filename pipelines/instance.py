@@ -17,9 +17,7 @@ def render_instance_config(postgres_url: str, database: str = DAGSTER_DATABASE) 
     return template.render(postgres_url=postgres_url, database=database)
 
 
-def prepare_dagster_home(
-    settings: Settings, home: Path | None = None, database: str = DAGSTER_DATABASE
-) -> Path:
+def prepare_dagster_home(settings: Settings, home: Path | None = None, database: str = DAGSTER_DATABASE) -> Path:
     """Create the Dagster database if needed and write dagster.yaml; return the home directory."""
     home = (home or settings.data_dir / "dagster_home").resolve()
     home.mkdir(parents=True, exist_ok=True)

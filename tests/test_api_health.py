@@ -62,9 +62,7 @@ def test_unsafe_request_id_is_replaced(client: TestClient) -> None:
 def test_unknown_route_uses_the_error_shape(client: TestClient) -> None:
     response = client.get("/nope", headers={"X-Request-ID": "r1"})
     assert response.status_code == 404
-    assert response.json() == {
-        "error": {"code": "not_found", "message": "No such resource.", "request_id": "r1"}
-    }
+    assert response.json() == {"error": {"code": "not_found", "message": "No such resource.", "request_id": "r1"}}
 
 
 def test_openapi_is_served(client: TestClient) -> None:

@@ -33,9 +33,7 @@ def test_migrate_then_db_url(runner: CliRunner, make_database, monkeypatch: pyte
     assert printed.output.strip() == url
 
 
-def test_db_down_with_external_database(
-    runner: CliRunner, database_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_db_down_with_external_database(runner: CliRunner, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", database_url)
     result = runner.invoke(main, ["db", "down"])
     assert result.exit_code == 0
@@ -50,9 +48,7 @@ def test_invalid_setting_is_a_clear_error(runner: CliRunner, monkeypatch: pytest
     assert "Traceback" not in result.output
 
 
-def test_embedded_database_up_reuse_down(
-    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+def test_embedded_database_up_reuse_down(runner: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
     first = runner.invoke(main, ["db", "up"])

@@ -12,10 +12,7 @@ def _entry(conn: sa.Connection, key: str) -> int:
     ledger.ensure_accounts(conn, ["bank", "gateway_clearing"])
     return int(
         conn.execute(
-            sa.text(
-                "INSERT INTO journal_entries (idempotency_key, entry_type) "
-                "VALUES (:k, 'test') RETURNING entry_id"
-            ),
+            sa.text("INSERT INTO journal_entries (idempotency_key, entry_type) VALUES (:k, 'test') RETURNING entry_id"),
             {"k": key},
         ).scalar_one()
     )

@@ -40,9 +40,7 @@ def test_refund_after_payout_is_a_clawback(conn: sa.Connection) -> None:
     ledger.post_entry(conn, ledger.payout_sent_entry(payout, "seller", seller, 8850))
     ledger.post_entry(conn, ledger.payout_completed_entry(payout, 8850))
     assert ledger.payee_balance(conn, "seller", seller) == 0
-    ledger.post_entry(
-        conn, ledger.refund_completed_entry(f"rf_{seller}", seller, refund_split(10_000, 1000, 10_000))
-    )
+    ledger.post_entry(conn, ledger.refund_completed_entry(f"rf_{seller}", seller, refund_split(10_000, 1000, 10_000)))
     # The seller owes back 9000 (refund less reversed platform fee); the gateway fee stays with them.
     assert ledger.payee_balance(conn, "seller", seller) == -9000
     assert check_all(conn, LEDGER_INVARIANTS) == {}

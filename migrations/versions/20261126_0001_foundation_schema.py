@@ -25,12 +25,14 @@ CREATE FUNCTION ledger_refuse_unbalanced() RETURNS trigger LANGUAGE plpgsql AS $
 DECLARE
     bad record;
 BEGIN
-    -- Set-based: one query per statement, however many entries it wrote.
-    SELECT l.entry_id, sum(l.amount_paise) AS total INTO bad
-    FROM ledger_lines l
-    WHERE l.entry_id IN (SELECT DISTINCT entry_id FROM new_lines)
-    GROUP BY l.entry_id
-    HAVING sum(l.amount_paise) <> 0
+    -- One query per statement, however many entries it wrote. The LATERAL sum reads each touched
+    -- entry through the entry_id index, so the cost follows the statement, not the ledger's size.
+    SELECT touched.entry_id, total.amount_paise AS total INTO bad
+    FROM (SELECT DISTINCT entry_id FROM new_lines) AS touched
+    CROSS JOIN LATERAL (
+        SELECT sum(l.amount_paise) AS amount_paise FROM ledger_lines l WHERE l.entry_id = touched.entry_id
+    ) AS total
+    WHERE total.amount_paise <> 0
     LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION 'journal entry % does not balance: its lines sum to % paise', bad.entry_id, bad.total
@@ -77,9 +79,7 @@ def upgrade() -> None:
         sa.Column("role", sa.Text(), nullable=False),
         sa.Column("key_hash", sa.Text(), nullable=False),
         sa.Column("key_prefix", sa.Text(), nullable=False),
-        sa.Column(
-            "created_at", postgresql.TIMESTAMP(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
+        sa.Column("created_at", postgresql.TIMESTAMP(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("revoked_at", postgresql.TIMESTAMP(timezone=True), nullable=True),
         sa.CheckConstraint("role IN ('client', 'admin')", name=op.f("ck_api_keys_role")),
         sa.PrimaryKeyConstraint("api_key_id", name=op.f("pk_api_keys")),
@@ -96,14 +96,10 @@ def upgrade() -> None:
         sa.Column("before", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column("after", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column("request_id", sa.Text(), nullable=True),
-        sa.Column(
-            "created_at", postgresql.TIMESTAMP(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
+        sa.Column("created_at", postgresql.TIMESTAMP(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.PrimaryKeyConstraint("audit_id", name=op.f("pk_audit_log")),
     )
-    op.create_index(
-        op.f("ix_audit_log_target_type_target_id"), "audit_log", ["target_type", "target_id"], unique=False
-    )
+    op.create_index(op.f("ix_audit_log_target_type_target_id"), "audit_log", ["target_type", "target_id"], unique=False)
     op.create_table(
         "fee_schedules",
         sa.Column("fee_schedule_id", sa.BigInteger(), autoincrement=True, nullable=False),
@@ -113,20 +109,14 @@ def upgrade() -> None:
         sa.Column("scout_bounty_paise", sa.BigInteger(), nullable=False),
         sa.Column("min_payout_paise", sa.BigInteger(), nullable=False),
         sa.Column("hold_days", sa.Integer(), nullable=False),
-        sa.Column(
-            "created_at", postgresql.TIMESTAMP(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
-        sa.CheckConstraint(
-            "gateway_fee_bps BETWEEN 0 AND 10000", name=op.f("ck_fee_schedules_gateway_fee_bps")
-        ),
+        sa.Column("created_at", postgresql.TIMESTAMP(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.CheckConstraint("gateway_fee_bps BETWEEN 0 AND 10000", name=op.f("ck_fee_schedules_gateway_fee_bps")),
         sa.CheckConstraint("hold_days >= 0", name=op.f("ck_fee_schedules_hold_days")),
         sa.CheckConstraint("min_payout_paise > 0", name=op.f("ck_fee_schedules_min_payout_paise")),
         sa.CheckConstraint(
             "platform_fee_bps + gateway_fee_bps <= 10000", name=op.f("ck_fee_schedules_fees_within_gross")
         ),
-        sa.CheckConstraint(
-            "platform_fee_bps BETWEEN 0 AND 10000", name=op.f("ck_fee_schedules_platform_fee_bps")
-        ),
+        sa.CheckConstraint("platform_fee_bps BETWEEN 0 AND 10000", name=op.f("ck_fee_schedules_platform_fee_bps")),
         sa.CheckConstraint("scout_bounty_paise >= 0", name=op.f("ck_fee_schedules_scout_bounty_paise")),
         sa.PrimaryKeyConstraint("fee_schedule_id", name=op.f("pk_fee_schedules")),
         sa.UniqueConstraint("effective_from", name=op.f("uq_fee_schedules_effective_from")),
@@ -143,9 +133,7 @@ def upgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
-        sa.Column(
-            "created_at", postgresql.TIMESTAMP(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
+        sa.Column("created_at", postgresql.TIMESTAMP(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("reference_id", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("entry_id", name=op.f("pk_journal_entries")),
         sa.UniqueConstraint("idempotency_key", name=op.f("uq_journal_entries_idempotency_key")),
@@ -156,17 +144,13 @@ def upgrade() -> None:
         ["entry_type", "occurred_at"],
         unique=False,
     )
-    op.create_index(
-        op.f("ix_journal_entries_reference_id"), "journal_entries", ["reference_id"], unique=False
-    )
+    op.create_index(op.f("ix_journal_entries_reference_id"), "journal_entries", ["reference_id"], unique=False)
     op.create_table(
         "ledger_accounts",
         sa.Column("account_id", sa.Text(), nullable=False),
         sa.Column("account_type", sa.Text(), nullable=False),
         sa.Column("payee_id", sa.Text(), nullable=True),
-        sa.Column(
-            "created_at", postgresql.TIMESTAMP(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
+        sa.Column("created_at", postgresql.TIMESTAMP(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.CheckConstraint(
             "(account_type IN ('seller_payable', 'scout_payable')) = (payee_id IS NOT NULL)",
             name=op.f("ck_ledger_accounts_payee_accounts_name_a_payee"),
@@ -190,26 +174,16 @@ def upgrade() -> None:
         sa.Column("recruiter_id", sa.Text(), nullable=True),
         sa.Column("referral_source", sa.Text(), server_default="none", nullable=False),
         sa.Column("payout_destination", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
-        sa.Column(
-            "created_at", postgresql.TIMESTAMP(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
-        sa.Column(
-            "updated_at", postgresql.TIMESTAMP(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
-        sa.CheckConstraint(
-            "referral_code IS NULL OR role = 'scout'", name=op.f("ck_users_referral_code_for_scouts")
-        ),
+        sa.Column("created_at", postgresql.TIMESTAMP(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("updated_at", postgresql.TIMESTAMP(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.CheckConstraint("referral_code IS NULL OR role = 'scout'", name=op.f("ck_users_referral_code_for_scouts")),
         sa.CheckConstraint(
             "referral_source IN ('link', 'code', 'admin', 'none')", name=op.f("ck_users_referral_source")
         ),
         sa.CheckConstraint("role IN ('buyer', 'seller', 'scout')", name=op.f("ck_users_role")),
         sa.CheckConstraint("status IN ('active', 'suspended', 'closed')", name=op.f("ck_users_status")),
-        sa.CheckConstraint(
-            "recruiter_id IS NULL OR recruiter_id <> user_id", name=op.f("ck_users_not_self_recruited")
-        ),
-        sa.ForeignKeyConstraint(
-            ["recruiter_id"], ["users.user_id"], name=op.f("fk_users_recruiter_id_users")
-        ),
+        sa.CheckConstraint("recruiter_id IS NULL OR recruiter_id <> user_id", name=op.f("ck_users_not_self_recruited")),
+        sa.ForeignKeyConstraint(["recruiter_id"], ["users.user_id"], name=op.f("fk_users_recruiter_id_users")),
         sa.PrimaryKeyConstraint("user_id", name=op.f("pk_users")),
         sa.UniqueConstraint("referral_code", name=op.f("uq_users_referral_code")),
     )
@@ -259,9 +233,7 @@ def upgrade() -> None:
         sa.Column("request_hash", sa.Text(), nullable=False),
         sa.Column("response_status", sa.Integer(), nullable=False),
         sa.Column("response_body", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column(
-            "created_at", postgresql.TIMESTAMP(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
+        sa.Column("created_at", postgresql.TIMESTAMP(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.ForeignKeyConstraint(
             ["api_key_id"], ["api_keys.api_key_id"], name=op.f("fk_idempotency_keys_api_key_id_api_keys")
         ),
@@ -309,18 +281,14 @@ def upgrade() -> None:
         ),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("read", sa.Boolean(), server_default=sa.text("false"), nullable=False),
-        sa.Column(
-            "created_at", postgresql.TIMESTAMP(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
+        sa.Column("created_at", postgresql.TIMESTAMP(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("sent_at", postgresql.TIMESTAMP(timezone=True), nullable=True),
         sa.CheckConstraint(
             "(audience = 'user') = (user_id IS NOT NULL)",
             name=op.f("ck_notifications_user_audience_has_user"),
         ),
         sa.CheckConstraint("audience IN ('user', 'finance')", name=op.f("ck_notifications_audience")),
-        sa.CheckConstraint(
-            "status IN ('pending', 'sent', 'failed', 'skipped')", name=op.f("ck_notifications_status")
-        ),
+        sa.CheckConstraint("status IN ('pending', 'sent', 'failed', 'skipped')", name=op.f("ck_notifications_status")),
         sa.ForeignKeyConstraint(["user_id"], ["users.user_id"], name=op.f("fk_notifications_user_id_users")),
         sa.PrimaryKeyConstraint("notification_id", name=op.f("pk_notifications")),
         sa.UniqueConstraint("dedupe_key", name=op.f("uq_notifications_dedupe_key")),
@@ -351,12 +319,8 @@ def upgrade() -> None:
         sa.Column("delivered_at", postgresql.TIMESTAMP(timezone=True), nullable=True),
         sa.Column("cancelled_at", postgresql.TIMESTAMP(timezone=True), nullable=True),
         sa.Column("payment_failed_at", postgresql.TIMESTAMP(timezone=True), nullable=True),
-        sa.Column(
-            "created_at", postgresql.TIMESTAMP(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
-        sa.Column(
-            "updated_at", postgresql.TIMESTAMP(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
+        sa.Column("created_at", postgresql.TIMESTAMP(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("updated_at", postgresql.TIMESTAMP(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.CheckConstraint("currency = 'INR'", name=op.f("ck_orders_currency_inr")),
         sa.CheckConstraint(
             "status IN ('created', 'paid', 'payment_failed', 'delivered', 'settled', 'partially_refunded', 'refunded', 'cancelled')",
@@ -370,9 +334,7 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_orders_buyer_id_created_at"), "orders", ["buyer_id", "created_at"], unique=False)
     op.create_index(op.f("ix_orders_paid_at"), "orders", ["paid_at"], unique=False)
-    op.create_index(
-        op.f("ix_orders_seller_id_created_at"), "orders", ["seller_id", "created_at"], unique=False
-    )
+    op.create_index(op.f("ix_orders_seller_id_created_at"), "orders", ["seller_id", "created_at"], unique=False)
     op.create_index(op.f("ix_orders_status_created_at"), "orders", ["status", "created_at"], unique=False)
 
     op.execute(LEDGER_TRIGGERS)

