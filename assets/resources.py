@@ -14,6 +14,8 @@ from pydantic import PrivateAttr
 
 from domain.database import create_engine, database_url
 from domain.settings import Settings, load_settings
+from gateways.http import HttpOptions
+from gateways.phonepe import PhonePeClient
 
 
 class SettingsResource(dg.ConfigurableResource):
@@ -47,3 +49,29 @@ class PostgresResource(dg.ConfigurableResource):
     def begin(self) -> Iterator[sa.Connection]:
         with self.engine.begin() as conn:
             yield conn
+
+
+class PaymentsGatewayResource(dg.ConfigurableResource):
+    """PhonePe (or the sandbox, by base URL). The secret arrives as `dg.EnvVar`."""
+
+    base_url: str
+    client_id: str
+    client_secret: str
+    client_version: int = 1
+    connect_timeout_s: float = 3.0
+    read_timeout_s: float = 10.0
+    concurrency: int = 16
+
+    def client(self) -> PhonePeClient:
+        return PhonePeClient(
+            self.base_url,
+            self.client_id,
+            self.client_secret,
+            self.client_version,
+            options=HttpOptions(
+                connect_timeout_s=self.connect_timeout_s,
+                read_timeout_s=self.read_timeout_s,
+                pool_size=self.concurrency,
+            ),
+            concurrency=self.concurrency,
+        )

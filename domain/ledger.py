@@ -5,8 +5,9 @@ Invariants (declared as SQL in `domain.invariants.LEDGER_INVARIANTS`, run by tes
 1. The lines of every journal entry sum to zero paise. PostgreSQL enforces it on insert (trigger
    `ledger_lines_balance`), so no code path, ours or a psql session's, can write half an entry.
 2. Hence the whole ledger sums to zero.
-3. Lines and entries are append-only: UPDATE, DELETE and TRUNCATE are refused by triggers.
-   Corrections are new entries.
+3. Lines, entries and accounts are append-only: UPDATE, DELETE and TRUNCATE are refused by
+   triggers. Corrections are new entries. A line must name an existing entry and account; the same
+   statement-level trigger checks that set-based (per-row foreign keys cost a query per line).
 4. Every line amount is a non-zero integer number of paise (debit positive, credit negative).
 5. Every entry has a unique idempotency key (`capture:<order_id>`, `refund:<refund_id>`,
    `payout:<payout_id>:sent`, ...); posting the same key again writes nothing and returns the first

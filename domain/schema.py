@@ -34,6 +34,16 @@ NAMING_CONVENTION = {
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
+OWNED_SCHEMAS = (None, "analytics")
+
+
+def _include_owned(name: str | None, type_: str, parent_names: object) -> bool:
+    return type_ != "schema" or name in OWNED_SCHEMAS
+
+
+COMPARE_OPTIONS: dict[str, object] = {"include_schemas": True, "include_name": _include_owned}
+"""Alembic autogenerate options: compare our schemas (public and analytics), nothing else."""
+
 USER_ROLES = ("buyer", "seller", "scout")
 USER_STATUSES = ("active", "suspended", "closed")
 REFERRAL_SOURCES = ("link", "code", "admin", "none")
@@ -224,8 +234,10 @@ ledger_lines = Table(
     "ledger_lines",
     metadata,
     Column("line_id", BigInteger, primary_key=True, autoincrement=True),
-    Column("entry_id", BigInteger, ForeignKey("journal_entries.entry_id"), nullable=False),
-    Column("account_id", Text, ForeignKey("ledger_accounts.account_id"), nullable=False),
+    # References to journal_entries and ledger_accounts are checked once per statement by the trigger
+    # ledger_lines_balance (set-based) instead of by per-row foreign keys, which cost a query per line.
+    Column("entry_id", BigInteger, nullable=False),
+    Column("account_id", Text, nullable=False),
     Column("amount_paise", BigInteger, nullable=False),
     CheckConstraint("amount_paise <> 0", name="amount_paise_nonzero"),
     Index(None, "entry_id"),
@@ -268,4 +280,136 @@ notifications = Table(
     CheckConstraint("(audience = 'user') = (user_id IS NOT NULL)", name="user_audience_has_user"),
     Index(None, "status", "next_attempt_at"),
     Index(None, "user_id", "created_at"),
+)
+
+payment_confirmations = Table(
+    "payment_confirmations",
+    metadata,
+    Column("order_id", Text, ForeignKey("orders.order_id"), primary_key=True),
+    Column("confirmed", Boolean, nullable=False),
+    Column("gateway_state", Text),
+    Column("gateway_amount_paise", BigInteger),
+    Column("gateway_transaction_id", Text),
+    Column("reason", Text, nullable=False),
+    Column("checked_at", TIMESTAMP(timezone=True), nullable=False, server_default=func.now()),
+    Column("attempts", Integer, nullable=False, server_default="1"),
+    Index(None, "confirmed", "checked_at"),
+)
+
+settlement_lines = Table(
+    "settlement_lines",
+    metadata,
+    Column("order_id", Text, ForeignKey("orders.order_id"), primary_key=True),
+    Column("settlement_date", Date, nullable=False),
+    Column("seller_id", Text, ForeignKey("users.user_id"), nullable=False),
+    Column("gross_paise", BigInteger, nullable=False),
+    Column("platform_fee_paise", BigInteger, nullable=False),
+    Column("gateway_fee_paise", BigInteger, nullable=False),
+    Column("seller_net_paise", BigInteger, nullable=False),
+    Column("fee_schedule_id", BigInteger, ForeignKey("fee_schedules.fee_schedule_id"), nullable=False),
+    _created_at(),
+    CheckConstraint("gross_paise > 0", name="gross_paise_positive"),
+    CheckConstraint("platform_fee_paise >= 0 AND gateway_fee_paise >= 0", name="fees_not_negative"),
+    CheckConstraint("seller_net_paise >= 0", name="seller_net_not_negative"),
+    CheckConstraint("seller_net_paise = gross_paise - platform_fee_paise - gateway_fee_paise", name="parts_add_up"),
+    Index(None, "settlement_date", "seller_id"),
+    Index(None, "seller_id", "settlement_date"),
+)
+
+bounties = Table(
+    "bounties",
+    metadata,
+    Column("bounty_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("recruit_id", Text, ForeignKey("users.user_id"), nullable=False, unique=True),
+    Column("scout_id", Text, ForeignKey("users.user_id"), nullable=False),
+    Column("order_id", Text, ForeignKey("orders.order_id"), nullable=False),
+    Column("amount_paise", BigInteger, nullable=False),
+    Column("fee_schedule_id", BigInteger, ForeignKey("fee_schedules.fee_schedule_id"), nullable=False),
+    Column("earned_date", Date, nullable=False),
+    _created_at(),
+    CheckConstraint("amount_paise > 0", name="amount_paise_positive"),
+    CheckConstraint("recruit_id <> scout_id", name="not_self_referral"),
+    Index(None, "scout_id"),
+    Index(None, "earned_date"),
+)
+
+check_results = Table(
+    "check_results",
+    metadata,
+    Column("check_result_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("run_id", Text),
+    Column("partition_key", Text),
+    Column("asset_key", Text, nullable=False),
+    Column("check_name", Text, nullable=False),
+    Column("passed", Boolean, nullable=False),
+    Column("details", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("checked_at", TIMESTAMP(timezone=True), nullable=False, server_default=func.now()),
+    Index(None, "asset_key", "partition_key", "checked_at"),
+)
+
+ANALYTICS = "analytics"
+
+daily_revenue = Table(
+    "daily_revenue",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("orders_paid", BigInteger, nullable=False),
+    Column("gmv_paise", BigInteger, nullable=False),
+    Column("platform_fee_paise", BigInteger, nullable=False),
+    Column("gateway_fee_paise", BigInteger, nullable=False),
+    Column("refunds_paise", BigInteger, nullable=False),
+    Column("refunded_platform_fee_paise", BigInteger, nullable=False),
+    Column("bounty_expense_paise", BigInteger, nullable=False),
+    Column("net_revenue_paise", BigInteger, nullable=False),
+    Column("refreshed_at", TIMESTAMP(timezone=True), nullable=False, server_default=func.now()),
+    schema=ANALYTICS,
+)
+
+seller_earnings_daily = Table(
+    "seller_earnings_daily",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("seller_id", Text, primary_key=True),
+    Column("orders_settled", BigInteger, nullable=False),
+    Column("gross_paise", BigInteger, nullable=False),
+    Column("platform_fee_paise", BigInteger, nullable=False),
+    Column("gateway_fee_paise", BigInteger, nullable=False),
+    Column("seller_net_paise", BigInteger, nullable=False),
+    schema=ANALYTICS,
+)
+
+payment_success_daily = Table(
+    "payment_success_daily",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("payments_succeeded", BigInteger, nullable=False),
+    Column("payments_failed", BigInteger, nullable=False),
+    Column("success_rate_bps", Integer),
+    schema=ANALYTICS,
+)
+
+order_completion_daily = Table(
+    "order_completion_daily",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("orders_created", BigInteger, nullable=False),
+    Column("orders_paid", BigInteger, nullable=False),
+    Column("orders_completed", BigInteger, nullable=False),
+    Column("orders_cancelled", BigInteger, nullable=False),
+    Column("orders_payment_failed", BigInteger, nullable=False),
+    Column("completion_rate_bps", Integer),
+    schema=ANALYTICS,
+)
+
+scout_leaderboard = Table(
+    "scout_leaderboard",
+    metadata,
+    Column("scout_id", Text, primary_key=True),
+    Column("scout_name", Text, nullable=False),
+    Column("recruits", BigInteger, nullable=False),
+    Column("bounties_earned", BigInteger, nullable=False),
+    Column("bounty_paise", BigInteger, nullable=False),
+    Column("rank", BigInteger, nullable=False),
+    Column("refreshed_at", TIMESTAMP(timezone=True), nullable=False, server_default=func.now()),
+    schema=ANALYTICS,
 )

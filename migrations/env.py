@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import pool
 
 from domain.database import create_engine, database_url
-from domain.schema import metadata
+from domain.schema import COMPARE_OPTIONS, metadata
 from domain.settings import load_settings
 
 config = context.config
@@ -25,13 +25,13 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
-        context.configure(connection=connection, target_metadata=metadata)
+        context.configure(connection=connection, target_metadata=metadata, **COMPARE_OPTIONS)
         with context.begin_transaction():
             context.run_migrations()
         return
     engine = create_engine(_url(), poolclass=pool.NullPool)
     with engine.connect() as conn:
-        context.configure(connection=conn, target_metadata=metadata)
+        context.configure(connection=conn, target_metadata=metadata, **COMPARE_OPTIONS)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

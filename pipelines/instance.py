@@ -24,3 +24,18 @@ def prepare_dagster_home(settings: Settings, home: Path | None = None, database:
     url = database_url(settings, database)
     (home / "dagster.yaml").write_text(render_instance_config(url, database))
     return home
+
+
+RESOURCE_ENV = {
+    "PHONEPE_BASE_URL": lambda s: s.phonepe_base_url,
+    "PHONEPE_CLIENT_ID": lambda s: s.phonepe_client_id,
+    "PHONEPE_CLIENT_SECRET": lambda s: s.phonepe_client_secret.get_secret_value(),
+}
+
+
+def resource_environment(settings: Settings) -> dict[str, str]:
+    """The variables definitions.py reads through `dg.EnvVar`, filled from the settings' values.
+
+    In production the deployment sets them; locally their defaults point at the sandbox.
+    """
+    return {name: value(settings) for name, value in RESOURCE_ENV.items()}

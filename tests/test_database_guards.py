@@ -66,7 +66,7 @@ def test_books_are_append_only(conn: sa.Connection, statement: str) -> None:
         conn.execute(sa.text(statement), {"e": posted.entry_id})
 
 
-@pytest.mark.parametrize("table", ["ledger_lines", "journal_entries"])
+@pytest.mark.parametrize("table", ["ledger_lines", "journal_entries", "ledger_accounts"])
 def test_books_cannot_be_truncated(conn: sa.Connection, table: str) -> None:
     with pytest.raises(sa.exc.DBAPIError, match="append-only"):
         conn.execute(sa.text(f"TRUNCATE {table} CASCADE"))
@@ -96,3 +96,32 @@ def test_money_columns_are_bigint(conn: sa.Connection) -> None:
     ).all()
     assert len(rows) >= 4
     assert [r for r in rows if r.data_type != "bigint"] == []
+
+
+@pytest.mark.parametrize(
+    ("entry", "account"),
+    [("unknown", "bank"), ("known", "no_such_account")],
+)
+def test_lines_must_name_a_known_entry_and_account(conn: sa.Connection, entry: str, account: str) -> None:
+    entry_id = _entry(conn, f"raw:ref:{entry}:{account}") if entry == "known" else 999_999_999
+    with pytest.raises(sa.exc.IntegrityError, match="unknown entry"):
+        conn.execute(
+            sa.text(
+                "INSERT INTO ledger_lines (entry_id, account_id, amount_paise) "
+                "VALUES (:e, :a, 100), (:e, 'gateway_clearing', -100)"
+            ),
+            {"e": entry_id, "a": account},
+        )
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE ledger_accounts SET account_type = 'bank' WHERE account_id = 'gateway_clearing'",
+        "DELETE FROM ledger_accounts WHERE account_id = 'gateway_clearing'",
+    ],
+)
+def test_accounts_are_append_only(conn: sa.Connection, statement: str) -> None:
+    ledger.ensure_accounts(conn, ["gateway_clearing"])
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+        conn.execute(sa.text(statement))

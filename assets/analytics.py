@@ -1,0 +1,72 @@
+"""Revenue and health tables in schema `analytics`, read-only for the `analyst` role.
+
+Each daily table is rebuilt for its partition day (delete the day, insert it again) inside one
+transaction, so re-runs and backfills converge on the same rows. The leaderboard is small and
+rebuilt whole.
+"""
+
+import dagster as dg
+import sqlalchemy as sa
+
+from assets.partitions import Day, daily_partitions
+from assets.resources import PostgresResource
+from assets.settlement import ledger_trial_balance, scout_bounties, settlement_lines
+from assets.sql import statement
+
+
+def _daily_table(name: str, description: str, deps: list[dg.AssetsDefinition]) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=name,
+        key_prefix="analytics",
+        partitions_def=daily_partitions,
+        group_name="analytics",
+        deps=deps,
+        description=description,
+    )
+    def _refresh(context: dg.AssetExecutionContext, db: PostgresResource) -> dg.MaterializeResult:
+        day = Day.from_key(context.partition_key)
+        with db.begin() as conn:
+            conn.execute(sa.text(f"DELETE FROM analytics.{name} WHERE day = :day"), day.params)
+            rows = conn.execute(statement(f"analytics/{name}"), day.params).rowcount
+        return dg.MaterializeResult(metadata={"rows": rows})
+
+    return _refresh
+
+
+daily_revenue = _daily_table(
+    "daily_revenue",
+    "GMV, orders, platform and gateway fees, refunds, bounty expense and net revenue per IST day.",
+    [ledger_trial_balance, scout_bounties],
+)
+seller_earnings_daily = _daily_table(
+    "seller_earnings_daily", "What each seller had settled per IST day.", [settlement_lines]
+)
+payment_success_daily = _daily_table(
+    "payment_success_daily", "Payments succeeded and failed per IST day, and the success rate.", [settlement_lines]
+)
+order_completion_daily = _daily_table(
+    "order_completion_daily", "Orders created per IST day and how many completed.", [settlement_lines]
+)
+
+
+@dg.asset(
+    key_prefix="analytics",
+    partitions_def=daily_partitions,
+    group_name="analytics",
+    deps=[scout_bounties],
+    description="Every scout ranked by bounty earned to date.",
+)
+def scout_leaderboard(db: PostgresResource) -> dg.MaterializeResult:
+    with db.begin() as conn:
+        conn.execute(sa.text("DELETE FROM analytics.scout_leaderboard"))
+        rows = conn.execute(statement("analytics/scout_leaderboard")).rowcount
+    return dg.MaterializeResult(metadata={"scouts": rows})
+
+
+ANALYTICS_ASSETS = [
+    daily_revenue,
+    seller_earnings_daily,
+    payment_success_daily,
+    order_completion_daily,
+    scout_leaderboard,
+]

@@ -1,0 +1,25 @@
+-- One row per IST day: GMV and fees of the payments captured that day, refunds, bounties, net revenue.
+-- :day  date;  :day_start, :day_end  timestamptz bounds of the IST day
+WITH captured AS (
+    SELECT count(*) AS orders_paid, coalesce(sum(f.gross_paise), 0) AS gmv_paise,
+           coalesce(sum(f.platform_fee_paise), 0) AS platform_fee_paise,
+           coalesce(sum(f.gateway_fee_paise), 0) AS gateway_fee_paise
+    FROM journal_entries j
+    JOIN order_fees f ON f.order_id = j.reference_id
+    WHERE j.entry_type = 'payment_captured' AND j.occurred_at >= :day_start AND j.occurred_at < :day_end
+),
+refunded AS (
+    SELECT coalesce(sum(-l.amount_paise) FILTER (WHERE l.account_id = 'gateway_clearing'), 0) AS refunds_paise,
+           coalesce(sum(l.amount_paise) FILTER (WHERE l.account_id = 'platform_revenue'), 0) AS fee_paise
+    FROM journal_entries j JOIN ledger_lines l ON l.entry_id = j.entry_id
+    WHERE j.entry_type = 'refund_completed' AND j.occurred_at >= :day_start AND j.occurred_at < :day_end
+),
+bounty AS (
+    SELECT coalesce(sum(amount_paise), 0) AS bounty_paise FROM bounties WHERE earned_date = :day
+)
+INSERT INTO analytics.daily_revenue (day, orders_paid, gmv_paise, platform_fee_paise, gateway_fee_paise,
+                                     refunds_paise, refunded_platform_fee_paise, bounty_expense_paise,
+                                     net_revenue_paise)
+SELECT :day, c.orders_paid, c.gmv_paise, c.platform_fee_paise, c.gateway_fee_paise, r.refunds_paise,
+       r.fee_paise, b.bounty_paise, c.platform_fee_paise - r.fee_paise - b.bounty_paise
+FROM captured c, refunded r, bounty b
