@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli import api, db, demo, migrate, nightly, sandbox
+from cli import api, db, demo, dev, migrate, nightly, sandbox
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -16,5 +16,6 @@ main.add_command(db.db)
 main.add_command(migrate.migrate)
 main.add_command(api.api)
 main.add_command(demo.demo)
+main.add_command(dev.dev)
 main.add_command(nightly.nightly)
 main.add_command(sandbox.sandbox)
