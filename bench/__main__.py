@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("bench.ledger",)
+BENCHMARKS = ("bench.ledger", "bench.ingest")
 
 
 def main(names: list[str]) -> None:

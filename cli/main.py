@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli import api, db, demo, migrate, sandbox
+from cli import api, api_keys, db, demo, migrate, sandbox
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,3 +17,4 @@ main.add_command(migrate.migrate)
 main.add_command(api.api)
 main.add_command(demo.demo)
 main.add_command(sandbox.sandbox)
+main.add_command(api_keys.api_key)
