@@ -6,6 +6,7 @@ stored in `check_results` and attached to the check as metadata. Importing GE co
 happens inside the check, never when Dagster loads definitions.
 """
 
+import logging
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -39,6 +40,9 @@ class Suite:
 def validate(url: str, suite: Suite, settings: Settings) -> tuple[bool, list[dict[str, object]]]:
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    # That module pins its own logger at INFO and announces every ephemeral context it makes.
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)

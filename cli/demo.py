@@ -18,19 +18,27 @@ from typing import Any
 import click
 import requests
 import sqlalchemy as sa
-from domain.api_keys import create_key
 from sqlalchemy.engine import make_url
 
 from cli.context import app_database_url, settings_or_exit
 from cli.migrate import migrate_to_head
 from cli.nightly import run_nightly
 from cli.processes import free_port, running, uvicorn_args
-from domain.database import create_engine
+from domain.api_keys import create_key
+from domain.database import create_engine, drop_database, ensure_database
+from domain.logging import configure_logging
 from domain.money import format_rupees
 from domain.settings import Settings
 from gateways.phonepe_webhooks import v2_authorization
 
 IST = dt.timezone(dt.timedelta(hours=5, minutes=30))
+DEMO_DATABASE = "settlement_demo"
+
+
+def fresh_demo_database(app_url: str) -> str:
+    """The demo gets its own database, recreated each run, so its summary is exactly its own day."""
+    drop_database(app_url, DEMO_DATABASE)
+    return ensure_database(app_url, DEMO_DATABASE)
 
 
 @dataclass
@@ -159,12 +167,12 @@ def print_summary(engine: sa.Engine, day: dt.date, checks_ok: bool, market: Mark
         click.echo(f"Net revenue:           {format_rupees(r.net_revenue_paise)}")
     click.echo("Seller payables (top 5):")
     for seller, name, owed in rows(
-        "SELECT a.payee_id, u.name, -sum(l.amount_paise) AS owed FROM ledger_lines l "
+        "SELECT a.payee_id, u.name, -sum(l.amount_paise)::bigint AS owed FROM ledger_lines l "
         "JOIN ledger_accounts a ON a.account_id = l.account_id JOIN users u ON u.user_id = a.payee_id "
         "WHERE a.account_type = 'seller_payable' GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 5"
     ):
         click.echo(f"  {name:12s} {seller}  {format_rupees(owed)}")
-    settled = rows("SELECT count(*), coalesce(sum(seller_net_paise), 0) FROM settlement_lines")[0]
+    settled = rows("SELECT count(*), coalesce(sum(seller_net_paise), 0)::bigint FROM settlement_lines")[0]
     click.echo(f"Settled today:         {settled[0]} orders, {format_rupees(settled[1])} to sellers")
     held = rows("SELECT count(*) FROM orders WHERE status IN ('paid', 'delivered')")[0][0]
     click.echo(f"Waiting (hold period): {held} paid orders not yet delivered")
@@ -178,14 +186,15 @@ def print_summary(engine: sa.Engine, day: dt.date, checks_ok: bool, market: Mark
     ):
         click.echo(f"  {verdict:10s} {reason:24s} {count:6d}")
     click.echo(f"  (duplicate answered {market.webhook_statuses[0]}, forged answered {market.webhook_statuses[1]})")
-    click.echo(f"Checks: {'all passed' if checks_ok else 'FAILED, see above'}")
-    for asset, check, passed in rows(
-        "SELECT asset_key, check_name, passed FROM check_results WHERE partition_key = :d ORDER BY check_result_id",
-        d=day.isoformat(),
-    ):
-        click.echo(f"  {asset}:{check}: {'pass' if passed else 'FAIL'}")
-    click.echo("\nExplore: `make dev`, then the Dagster UI at http://127.0.0.1:3000 (Assets -> settlement, the")
-    click.echo(f"partition {day}, its checks and metadata) and the API docs at http://127.0.0.1:8000/docs.")
+    stored = rows("SELECT count(*) FILTER (WHERE passed), count(*) FROM check_results WHERE partition_key = :d",
+                  d=day.isoformat())[0]  # fmt: skip
+    click.echo(
+        f"Checks: {'all passed' if checks_ok else 'FAILED, see above'} ({stored[0]}/{stored[1]} in check_results)"
+    )
+    url = engine.url.render_as_string(hide_password=False)
+    click.echo(f"\nExplore this day: DATABASE_URL='{url}' make dev")
+    click.echo("then the Dagster UI at http://127.0.0.1:3000 (Assets -> settlement group, partition")
+    click.echo(f"{day}: materializations, check results and their metadata) and the API at http://127.0.0.1:8000/docs.")
 
 
 @click.command()
@@ -194,8 +203,10 @@ def print_summary(engine: sa.Engine, day: dt.date, checks_ok: bool, market: Mark
 def demo(orders: int, seed: int) -> None:
     """Simulate a marketplace day through the API and the sandbox, then settle it."""
     settings = settings_or_exit()
-    url = app_database_url(settings)
-    click.echo(f"database:  {make_url(url).render_as_string(hide_password=True)}")
+    configure_logging("WARNING", "console")  # the summary is the output; logs only for trouble
+    url = fresh_demo_database(app_database_url(settings))
+    settings = settings.model_copy(update={"database_url": url})
+    click.echo(f"database:  {make_url(url).render_as_string(hide_password=True)} (recreated for this demo)")
     click.echo(f"migration: {migrate_to_head(url, settings)} (head)")
     engine = create_engine(url)
     with engine.begin() as conn:
@@ -206,6 +217,8 @@ def demo(orders: int, seed: int) -> None:
         "PHONEPE_BASE_URL": f"{sandbox}/phonepe",
         "RAZORPAYX_BASE_URL": f"{sandbox}/razorpayx",
         "API_PUBLIC_URL": api,
+        "LOG_LEVEL": "WARNING",
+        "DATABASE_URL": url,
     }
     settings = settings.model_copy(
         update={
