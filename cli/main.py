@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli import api, db, demo, migrate, nightly
+from cli import api, db, demo, migrate, nightly, sandbox
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,3 +17,4 @@ main.add_command(migrate.migrate)
 main.add_command(api.api)
 main.add_command(demo.demo)
 main.add_command(nightly.nightly)
+main.add_command(sandbox.sandbox)

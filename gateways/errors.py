@@ -3,6 +3,7 @@
 - `RetriableError`: the gateway did not act (timeout on connect, 5xx, 429); try again later,
   honouring `retry_after_s` when the gateway gave one.
 - `FinalError`: the gateway refused the request (4xx validation, unknown payee); do not retry.
+  `NotFoundError` is the 404 case (no such order, refund or payout).
 - `OutcomeUnknownError`: the request may have reached the gateway and been acted on (read timeout,
   connection dropped after sending). Resolve by a status query, never by sending again.
 """
@@ -45,3 +46,7 @@ class WebhookRejected(Exception):
     def __init__(self, reason: str, detail: str = "") -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
+
+
+class NotFoundError(FinalError):
+    """The gateway knows no such order, refund or payout (HTTP 404)."""

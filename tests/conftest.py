@@ -20,6 +20,8 @@ from domain.database import create_engine, ensure_database, psycopg2_url, with_d
 from domain.migrations import seed_fee_schedule, upgrade
 from domain.settings import Settings
 
+pytest_plugins = ["tests.sandbox_fixtures"]
+
 warnings.filterwarnings("ignore", module="platformdirs")
 
 

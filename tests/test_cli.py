@@ -63,3 +63,14 @@ def test_embedded_database_up_reuse_down(runner: CliRunner, monkeypatch: pytest.
     down = runner.invoke(main, ["db", "down"])
     assert "embedded database stopped" in down.output
     assert "was not running" in runner.invoke(main, ["db", "down"]).output
+
+
+def test_sandbox_command_is_registered(runner: CliRunner, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(main, ["sandbox", "--help"])
+    assert result.exit_code == 0
+    assert "--config" in result.output and "--seed" in result.output
+    bad = tmp_path / "sandbox.json"
+    bad.write_text('{"faults": {"endpoints": {"payout_create": {"error_rate": 2}}}}')
+    refused = runner.invoke(main, ["sandbox", "--config", str(bad)])
+    assert refused.exit_code == 1
+    assert "invalid sandbox config" in refused.output

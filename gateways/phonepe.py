@@ -1,0 +1,411 @@
+"""PhonePe PG: OAuth, order status, refunds, the settlement report, and webhook verification.
+
+Webhook verification and parsing live in gateways/phonepe_webhooks.py (the API imports them from
+there) and are re-exported here so the whole protocol is reachable from one module.
+
+Refund creation moves money: it is sent once and a lost answer is an OutcomeUnknownError, resolved by
+`refund_status` (PhonePe knows the refund by our `merchantRefundId`), never by a second create.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import threading
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import quote
+
+from domain.money import MoneyError, rupees_to_paise
+from domain.settings import Settings
+from gateways.base import (
+    ORDER_STATES,
+    REFUND_STATES,
+    OrderStatus,
+    PaymentsGateway,
+    RefundStatus,
+    SettlementReport,
+    SettlementRow,
+)
+from gateways.errors import FinalError, GatewayError, OutcomeUnknownError
+from gateways.http import GatewayHttp, HttpOptions
+from gateways.phonepe_webhooks import (
+    PhonePeEvent,
+    parse_v1,
+    parse_v2,
+    v1_x_verify,
+    v2_authorization,
+    verify_v1,
+    verify_v2,
+)
+
+__all__ = [
+    "REPORT_COLUMNS",
+    "PhonePeClient",
+    "PhonePeEvent",
+    "SettlementReportError",
+    "parse_settlement_report",
+    "parse_v1",
+    "parse_v2",
+    "v1_x_verify",
+    "v2_authorization",
+    "verify_v1",
+    "verify_v2",
+]
+
+TOKEN_REFRESH_MARGIN_S = 60
+
+
+def _phonepe_error_code(body: Any) -> str | None:
+    if isinstance(body, dict):
+        code = body.get("code") or body.get("errorCode")
+        return str(code) if code else None
+    return None
+
+
+class PhonePeClient(PaymentsGateway):
+    def __init__(
+        self,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+        client_version: int = 1,
+        *,
+        options: HttpOptions | None = None,
+        concurrency: int = 8,
+    ) -> None:
+        self.options = options or HttpOptions()
+        self._http = GatewayHttp("phonepe", base_url, self.options, _phonepe_error_code)
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._client_version = client_version
+        self._concurrency = concurrency
+        self._token: tuple[str, float] | None = None
+        self._token_lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> PhonePeClient:
+        options = HttpOptions(
+            connect_timeout_s=settings.gateway_connect_timeout_s,
+            read_timeout_s=settings.gateway_read_timeout_s,
+            pool_size=max(8, settings.payout_concurrency),
+        )
+        return cls(
+            settings.phonepe_base_url,
+            settings.phonepe_client_id,
+            settings.phonepe_client_secret.get_secret_value(),
+            settings.phonepe_client_version,
+            options=overrides.pop("options", options),
+            **overrides,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- authentication --------------------------------------------------------------------------
+
+    def _access_token(self) -> str:
+        with self._token_lock:
+            if self._token is not None and time.time() < self._token[1] - TOKEN_REFRESH_MARGIN_S:
+                return self._token[0]
+            body = self._http.with_read_retries(
+                lambda: self._http.send_json(
+                    "POST",
+                    "/v1/oauth/token",
+                    endpoint="oauth",
+                    money_moving=False,
+                    data={
+                        "client_id": self._client_id,
+                        "client_version": str(self._client_version),
+                        "client_secret": self._client_secret,
+                        "grant_type": "client_credentials",
+                    },
+                ),
+                endpoint="oauth",
+            )
+            token, expires_at = body.get("access_token"), body.get("expires_at")
+            if not isinstance(token, str) or not token or not isinstance(expires_at, int):
+                raise FinalError("oauth: malformed token response")
+            self._token = (token, float(expires_at))
+            return token
+
+    def _authorized(self, method: str, path: str, *, endpoint: str, money_moving: bool, **kwargs: Any) -> Any:
+        """Send with the cached token; on 401 (token revoked or expired early) fetch a new one once.
+
+        A 401 means the gateway refused before acting, so repeating even a refund is safe.
+        """
+        for attempt in (1, 2):
+            headers = {"Authorization": f"O-Bearer {self._access_token()}"}
+            try:
+                return self._http.send_json(
+                    method, path, endpoint=endpoint, money_moving=money_moving, headers=headers, **kwargs
+                )
+            except FinalError as exc:
+                if exc.http_status != 401 or attempt == 2:
+                    raise
+                with self._token_lock:
+                    self._token = None
+        raise AssertionError("unreachable")
+
+    # -- orders ----------------------------------------------------------------------------------
+
+    def order_status(self, merchant_order_id: str) -> OrderStatus:
+        path = f"/checkout/v2/order/{quote(merchant_order_id, safe='')}/status"
+        body = self._http.with_read_retries(
+            lambda: self._authorized("GET", path, endpoint="order_status", money_moving=False), endpoint="order_status"
+        )
+        return _order_status(merchant_order_id, body)
+
+    def order_statuses(
+        self, merchant_order_ids: Iterable[str], *, concurrency: int | None = None
+    ) -> dict[str, OrderStatus | GatewayError]:
+        ids = list(dict.fromkeys(merchant_order_ids))
+        if not ids:
+            return {}
+
+        def one(order_id: str) -> OrderStatus | GatewayError:
+            try:
+                return self.order_status(order_id)
+            except GatewayError as exc:
+                return exc
+
+        workers = max(1, min(concurrency or self._concurrency, len(ids)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="phonepe-status") as pool:
+            return dict(zip(ids, pool.map(one, ids), strict=True))
+
+    # -- refunds ---------------------------------------------------------------------------------
+
+    def create_refund(
+        self, merchant_refund_id: str, original_merchant_order_id: str, amount_paise: int
+    ) -> RefundStatus:
+        if isinstance(amount_paise, bool) or not isinstance(amount_paise, int) or amount_paise <= 0:
+            raise FinalError("refund amount must be positive integer paise")
+        body = self._authorized(
+            "POST",
+            "/payments/v2/refund",
+            endpoint="refund_create",
+            money_moving=True,
+            json={
+                "merchantRefundId": merchant_refund_id,
+                "originalMerchantOrderId": original_merchant_order_id,
+                "amount": amount_paise,
+            },
+        )
+        try:
+            return _refund_status(merchant_refund_id, body, original_merchant_order_id)
+        except FinalError as exc:
+            raise OutcomeUnknownError(f"refund_create: {exc}") from None
+
+    def refund_status(self, merchant_refund_id: str) -> RefundStatus:
+        path = f"/payments/v2/refund/{quote(merchant_refund_id, safe='')}/status"
+        body = self._http.with_read_retries(
+            lambda: self._authorized("GET", path, endpoint="refund_status", money_moving=False),
+            endpoint="refund_status",
+        )
+        return _refund_status(merchant_refund_id, body, None)
+
+    # -- settlement report -----------------------------------------------------------------------
+
+    def download_settlement_report(self, report_date: dt.date) -> bytes:
+        """The raw CSV, for callers that keep the file as received."""
+
+        def call() -> bytes:
+            headers = {"Authorization": f"O-Bearer {self._access_token()}"}
+            response = self._http.send(
+                "GET",
+                "/v1/reports/settlement",
+                endpoint="settlement_report",
+                money_moving=False,
+                params={"date": report_date.isoformat()},
+                headers=headers,
+            )
+            return response.content
+
+        data: bytes = self._http.with_read_retries(call, endpoint="settlement_report")
+        return data
+
+    def settlement_report(self, report_date: dt.date) -> SettlementReport:
+        return parse_settlement_report(self.download_settlement_report(report_date), report_date=report_date)
+
+
+def _int(value: object, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise FinalError(f"malformed gateway response: {field} must be an integer")
+    return value
+
+
+def _order_status(merchant_order_id: str, body: Any) -> OrderStatus:
+    if not isinstance(body, dict) or body.get("state") not in ORDER_STATES:
+        raise FinalError("malformed gateway response: order state")
+    details = body.get("paymentDetails") or []
+    last = details[-1] if isinstance(details, list) and details and isinstance(details[-1], dict) else {}
+    timestamp = last.get("timestamp")
+    return OrderStatus(
+        merchant_order_id=merchant_order_id,
+        state=body["state"],
+        amount_paise=_int(body.get("amount"), "amount"),
+        gateway_order_id=body.get("orderId"),
+        transaction_id=last.get("transactionId"),
+        payment_mode=last.get("paymentMode"),
+        timestamp_ms=timestamp if isinstance(timestamp, int) and not isinstance(timestamp, bool) else None,
+    )
+
+
+def _refund_status(merchant_refund_id: str, body: Any, original_order_id: str | None) -> RefundStatus:
+    if not isinstance(body, dict) or body.get("state") not in REFUND_STATES:
+        raise FinalError("malformed gateway response: refund state")
+    timestamp = body.get("timestamp")
+    return RefundStatus(
+        merchant_refund_id=merchant_refund_id,
+        state=body["state"],
+        amount_paise=_int(body.get("amount"), "amount"),
+        refund_id=body.get("refundId"),
+        original_merchant_order_id=body.get("originalMerchantOrderId") or original_order_id,
+        timestamp_ms=timestamp if isinstance(timestamp, int) and not isinstance(timestamp, bool) else None,
+    )
+
+
+# -- settlement report parsing ---------------------------------------------------------------------
+
+REPORT_COLUMNS = (
+    "PaymentType",
+    "MerchantReferenceId",
+    "PhonePeReferenceId",
+    "From",
+    "Instrument",
+    "CreationDate",
+    "Amount",
+    "Fee",
+    "TransactionDate",
+    "SettlementDate",
+    "BankReferenceNo",
+    "IGST",
+    "CGST",
+    "SGST",
+)
+IST = dt.timezone(dt.timedelta(hours=5, minutes=30), "IST")
+DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+DATE_FORMAT = "%Y-%m-%d"
+_RUPEES = re.compile(r"-?\d{1,16}(\.\d{1,2})?")
+MAX_REPORTED_ERRORS = 50
+
+
+class SettlementReportError(FinalError):
+    """The report is malformed; nothing from it may be loaded. `errors` lists (line, message)."""
+
+    def __init__(self, errors: list[tuple[int, str]]) -> None:
+        shown = "; ".join(f"line {line}: {message}" for line, message in errors[:5])
+        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+        super().__init__(f"settlement report refused: {shown}{more}")
+        self.errors = errors
+
+
+def parse_settlement_report(data: bytes | str, *, report_date: dt.date | None = None) -> SettlementReport:
+    """Parse the whole report or refuse the whole report.
+
+    Amounts are rupees with at most two decimals, converted to paise through Decimal. Fee and taxes
+    are zero or negative; a PAYMENT has a positive Amount and a non-negative settled amount
+    (Amount + Fee + IGST + CGST + SGST), a REFUND a negative Amount. Times are IST.
+    """
+    text = data.decode("utf-8-sig") if isinstance(data, bytes) else data.removeprefix("\ufeff")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    errors: list[tuple[int, str]] = []
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise SettlementReportError([(1, f"unreadable CSV: {exc}")]) from None
+    if header is None:
+        raise SettlementReportError([(1, "empty file: no header")])
+    if tuple(name.strip() for name in header) != REPORT_COLUMNS:
+        raise SettlementReportError([(1, f"header must be exactly {','.join(REPORT_COLUMNS)}")])
+    rows: list[SettlementRow] = []
+    line = 1
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            errors.append((reader.line_num, f"unreadable CSV: {exc}"))
+            break
+        line += 1
+        if not record or all(not cell.strip() for cell in record):
+            errors.append((line, "empty row"))
+        else:
+            try:
+                rows.append(_report_row(line, record))
+            except ValueError as exc:
+                errors.append((line, str(exc)))
+        if len(errors) >= MAX_REPORTED_ERRORS:
+            break
+    if errors:
+        raise SettlementReportError(errors)
+    return SettlementReport(rows=tuple(rows), report_date=report_date)
+
+
+def _report_row(line: int, record: list[str]) -> SettlementRow:
+    if len(record) != len(REPORT_COLUMNS):
+        raise ValueError(f"expected {len(REPORT_COLUMNS)} columns, found {len(record)}")
+    cell = dict(zip(REPORT_COLUMNS, (value.strip() for value in record), strict=True))
+    payment_type = cell["PaymentType"]
+    if payment_type not in ("PAYMENT", "REFUND"):
+        raise ValueError(f"PaymentType must be PAYMENT or REFUND, not {payment_type[:20]!r}")
+    for name in ("MerchantReferenceId", "PhonePeReferenceId"):
+        if not cell[name]:
+            raise ValueError(f"{name} is empty")
+    amounts = {name: _rupees(cell[name], name) for name in ("Amount", "Fee", "IGST", "CGST", "SGST")}
+    for name in ("Fee", "IGST", "CGST", "SGST"):
+        if amounts[name] > 0:
+            raise ValueError(f"{name} must be zero or negative")
+    row = SettlementRow(
+        line=line,
+        payment_type=payment_type,
+        merchant_reference_id=cell["MerchantReferenceId"],
+        phonepe_reference_id=cell["PhonePeReferenceId"],
+        payer=cell["From"],
+        instrument=cell["Instrument"],
+        created_at=_datetime(cell["CreationDate"], "CreationDate"),
+        amount_paise=amounts["Amount"],
+        fee_paise=amounts["Fee"],
+        transaction_at=_datetime(cell["TransactionDate"], "TransactionDate"),
+        settlement_date=_date(cell["SettlementDate"], "SettlementDate"),
+        bank_reference_no=cell["BankReferenceNo"],
+        igst_paise=amounts["IGST"],
+        cgst_paise=amounts["CGST"],
+        sgst_paise=amounts["SGST"],
+    )
+    if payment_type == "PAYMENT":
+        if row.amount_paise <= 0:
+            raise ValueError("a PAYMENT must have a positive Amount")
+        if row.settled_paise < 0:
+            raise ValueError("fee and taxes exceed the Amount (Amount + Fee + IGST + CGST + SGST < 0)")
+    elif row.amount_paise >= 0:
+        raise ValueError("a REFUND must have a negative Amount")
+    return row
+
+
+def _rupees(text: str, name: str) -> int:
+    if not _RUPEES.fullmatch(text):
+        raise ValueError(f"{name} is not a rupee amount with at most two decimals: {text[:20]!r}")
+    try:
+        return rupees_to_paise(text)
+    except MoneyError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+
+
+def _datetime(text: str, name: str) -> dt.datetime:
+    try:
+        return dt.datetime.strptime(text, DATETIME_FORMAT).replace(tzinfo=IST)
+    except ValueError:
+        raise ValueError(f"{name} must be YYYY-MM-DD HH:MM:SS, not {text[:25]!r}") from None
+
+
+def _date(text: str, name: str) -> dt.date:
+    try:
+        return dt.datetime.strptime(text, DATE_FORMAT).replace(tzinfo=IST).date()
+    except ValueError:
+        raise ValueError(f"{name} must be YYYY-MM-DD, not {text[:25]!r}") from None
