@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli import api, db, demo, migrate, nightly, sandbox
+from cli import api, db, demo, migrate, nightly, payouts, sandbox
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,4 +17,5 @@ main.add_command(migrate.migrate)
 main.add_command(api.api)
 main.add_command(demo.demo)
 main.add_command(nightly.nightly)
+main.add_command(payouts.payouts)
 main.add_command(sandbox.sandbox)
