@@ -141,6 +141,12 @@ orders = Table(
     Column("payment_failed_at", TIMESTAMP(timezone=True)),
     _created_at(),
     Column("updated_at", TIMESTAMP(timezone=True), nullable=False, server_default=func.now()),
+    # The API key that created the order and its Idempotency-Key, on the order row itself, so creation
+    # is one INSERT. No foreign key on api_key_id: keys are never deleted (only revoked), and the FK
+    # check would lock the one hot api_keys row on every order.
+    Column("api_key_id", BigInteger),
+    Column("idempotency_key", Text),
+    Column("request_hash", Text),
     CheckConstraint("amount_paise > 0", name="amount_paise_positive"),
     CheckConstraint("currency = 'INR'", name="currency_inr"),
     CheckConstraint(_in("status", ORDER_STATUSES), name="status"),
@@ -149,6 +155,8 @@ orders = Table(
     Index(None, "buyer_id", "created_at"),
     Index(None, "status", "created_at"),
     Index(None, "paid_at"),
+    Index(None, "created_at", "order_id"),
+    Index(None, "api_key_id", "idempotency_key", unique=True),
 )
 
 webhook_events = Table(
@@ -280,6 +288,17 @@ notifications = Table(
     CheckConstraint("(audience = 'user') = (user_id IS NOT NULL)", name="user_audience_has_user"),
     Index(None, "status", "next_attempt_at"),
     Index(None, "user_id", "created_at"),
+)
+
+rate_limit_counters = Table(
+    "rate_limit_counters",
+    metadata,
+    Column("bucket", Text, primary_key=True),
+    Column("window_started_at", TIMESTAMP(timezone=True), primary_key=True),
+    Column("hits", BigInteger, nullable=False),
+    Column("updated_at", TIMESTAMP(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("hits >= 0", name="hits"),
+    Index(None, "window_started_at"),
 )
 
 payment_confirmations = Table(

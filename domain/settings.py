@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     max_request_body_bytes: int = Field(default=65_536, ge=1024)
     rate_limit_per_key_per_minute: int = Field(default=6000, ge=1)
     rate_limit_webhook_per_address_per_minute: int = Field(default=6000, ge=1)
+    rate_limit_sync_interval_s: float = Field(default=1.0, gt=0, le=60)
+    api_key_cache_ttl_s: float = Field(default=5.0, ge=0, le=300)
 
     @field_validator("database_url")
     @classmethod

@@ -8,9 +8,12 @@ from domain.database import create_engine, database_url
 from domain.logging import configure_logging
 from domain.migrations import head_revision
 from domain.settings import Settings, load_settings
-from ingest_api import health
+from ingest_api import health, metrics
+from ingest_api.auth import ApiKeyCache
 from ingest_api.errors import install_error_handlers
-from ingest_api.middleware import RequestContextMiddleware
+from ingest_api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from ingest_api.ratelimit import SharedRateLimiter
+from ingest_api.routers import admin, orders, users, webhooks
 
 API_VERSION = "1.0.0"
 
@@ -26,9 +29,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "gateway webhooks. Append-only and idempotent; money moves in the batch pipeline.",
     )
     app.state.settings = settings
-    app.state.engine = create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
+    # No pre-ping: it would add a round trip to every request. Stale connections are recycled and a
+    # dropped one is invalidated on first use.
+    engine = create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800, pool_pre_ping=False)
+    app.state.engine = engine
     app.state.migration_head = head_revision(url)
+    app.state.api_key_cache = ApiKeyCache(engine, settings.api_key_cache_ttl_s)
+    app.state.rate_limiter = SharedRateLimiter(engine, settings.rate_limit_sync_interval_s)
     install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
+    app.include_router(metrics.router)
+    app.include_router(users.router)
+    app.include_router(orders.router)
+    app.include_router(admin.router)
+    app.include_router(webhooks.router)
     return app

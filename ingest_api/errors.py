@@ -7,10 +7,13 @@ internal (stack traces, SQL, table or class names) ever reaches a client.
 
 from __future__ import annotations
 
+from typing import Any
+
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = structlog.get_logger(__name__)
@@ -26,6 +29,23 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "database_unavailable": (503, "The database cannot be reached."),
     "migrations_pending": (503, "The database schema is not at the migration head."),
     "internal_error": (500, "An unexpected error occurred; it has been logged."),
+    "unauthorized": (401, "A valid API key is required: Authorization: Bearer <key>."),
+    "forbidden": (403, "The API key's role does not allow this operation."),
+    "rate_limited": (429, "Too many requests; retry after the number of seconds in Retry-After."),
+    "webhook_rejected": (401, "The webhook failed verification; it was recorded and nothing else changed."),
+    "idempotency_key_required": (400, "An Idempotency-Key header of 1-128 visible ASCII characters is required."),
+    "idempotency_conflict": (409, "This Idempotency-Key was already used with a different request body."),
+    "invalid_cursor": (400, "The pagination cursor is not one this API returned."),
+    "user_not_found": (404, "No such user."),
+    "order_not_found": (404, "No such order."),
+    "illegal_transition": (409, "The order's current status does not allow this change."),
+    "buyer_invalid": (422, "The buyer does not exist, is not active, or is not a buyer."),
+    "seller_invalid": (422, "The seller does not exist, is not active, or is not a seller."),
+    "buyer_is_seller": (422, "The buyer and the seller must be different users."),
+    "amount_out_of_range": (422, "amount_paise is outside the configured order bounds."),
+    "recruiter_invalid": (422, "The recruiter does not exist, is not an active scout, or is the user itself."),
+    "referral_conflict": (422, "The referral fields contradict each other."),
+    "referral_cycle": (409, "The recruiter change would create a referral cycle."),
 }
 
 
@@ -39,6 +59,28 @@ class ApiError(Exception):
         self.status = status
         self.message = message or default_message
         self.headers = headers
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    request_id: str
+
+
+class ErrorBody(BaseModel):
+    """The one error shape, published in the OpenAPI schema for every error status."""
+
+    error: ErrorDetail
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for the given error statuses, all with the one error shape."""
+    return {status: {"model": ErrorBody, "description": _describe(status)} for status in statuses}
+
+
+def _describe(status: int) -> str:
+    codes = sorted(code for code, (code_status, _) in ERROR_CODES.items() if code_status == status)
+    return "Error: " + ", ".join(f"`{code}`" for code in codes) if codes else "Error"
 
 
 def request_id_of(request: Request) -> str:
@@ -70,7 +112,9 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(exc.status_code)
+    code = {400: "malformed_json", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
+        exc.status_code
+    )
     if code is None:
         code = "validation_error" if 400 <= exc.status_code < 500 else "internal_error"
     return error_response(request, ApiError(code))

@@ -1,4 +1,7 @@
-"""Pure-ASGI middleware: a request id on every log line and response, and one access log line."""
+"""Pure-ASGI middleware: request id, access log and metrics on every request; a body size limit.
+
+Pure ASGI (not `BaseHTTPMiddleware`) because it is on every request's path and must stay cheap.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,11 @@ import time
 import uuid
 
 import structlog
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ingest_api.errors import ApiError, error_response
+from ingest_api.metrics import LATENCY, REQUESTS
 
 log = structlog.get_logger("ingest_api.access")
 
@@ -15,7 +22,11 @@ _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 class RequestContextMiddleware:
-    """Accept a caller's X-Request-ID if it is short and plain, else make one; bind it for logging."""
+    """Accept a caller's X-Request-ID if it is short and plain, else make one; bind it for logging.
+
+    The access line names the API key (set in the scope state by the auth dependency), never the key.
+    Metrics use the route template, so hostile paths cannot blow up label cardinality.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -24,9 +35,15 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
+        incoming = b""
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                incoming = value
+                break
+        request_id = incoming.decode("latin-1") if _SAFE_REQUEST_ID.match(incoming.decode("latin-1")) else ""
+        request_id = request_id or uuid.uuid4().hex
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
@@ -42,13 +59,69 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            elapsed = time.perf_counter() - started
             route = scope.get("route")
+            template = getattr(route, "path", None)
+            labels = (scope["method"], template or "unmatched", str(status))
+            REQUESTS.labels(*labels).inc()
+            LATENCY.labels(*labels).observe(elapsed)
             log.info(
                 "request",
                 method=scope["method"],
-                route=getattr(route, "path", scope["path"]),
+                route=template or scope["path"][:200],
                 status=status,
-                latency_ms=round((time.perf_counter() - started) * 1000, 2),
-                **structlog.contextvars.get_contextvars(),
+                latency_ms=round(elapsed * 1000, 2),
+                key_name=state.get("api_key_name"),
+                request_id=request_id,
             )
             structlog.contextvars.clear_contextvars()
+
+
+class BodyLimitMiddleware:
+    """Refuse bodies over `max_bytes` with 413 before anything parses them.
+
+    A declared Content-Length over the limit is refused without reading; otherwise the body is read
+    (chunked or not) and counted, refused as soon as it passes the limit, and replayed to the app.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length" and (not value.isdigit() or int(value) > self.max_bytes):
+                await self._reject(scope, receive, send)
+                return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._reject(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        buffered: Message | None = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+
+        async def replay() -> Message:
+            nonlocal buffered
+            if buffered is not None:
+                message, buffered = buffered, None
+                return message
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = error_response(Request(scope), ApiError("payload_too_large"))
+        response.headers["connection"] = "close"
+        await response(scope, receive, send)

@@ -104,3 +104,71 @@ def conn(engine: sa.Engine) -> Iterator[sa.Connection]:
             yield connection
         finally:
             outer.rollback()
+
+
+@pytest.fixture(scope="session")
+def api_app(settings: Settings, engine: sa.Engine):  # type: ignore[no-untyped-def]
+    """One in-process app for the whole session (metrics are per process, the app is cheap to share)."""
+    from ingest_api.app import create_app
+
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+def client(api_app):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    return TestClient(api_app)
+
+
+def _new_key(engine: sa.Engine, role: str) -> str:
+    from domain.api_keys import create_key
+
+    with engine.begin() as conn:
+        return create_key(conn, f"test-{role}-{uuid.uuid4().hex[:8]}", role)
+
+
+@pytest.fixture(scope="session")
+def client_headers(engine: sa.Engine) -> dict[str, str]:
+    return {"Authorization": f"Bearer {_new_key(engine, 'client')}"}
+
+
+@pytest.fixture(scope="session")
+def admin_headers(engine: sa.Engine) -> dict[str, str]:
+    return {"Authorization": f"Bearer {_new_key(engine, 'admin')}"}
+
+
+@pytest.fixture
+def new_key(engine: sa.Engine):  # type: ignore[no-untyped-def]
+    return lambda role="client": _new_key(engine, role)
+
+
+@pytest.fixture
+def make_user(client, client_headers):  # type: ignore[no-untyped-def]
+    """Register a user through the API and return the response body."""
+
+    def make(role: str = "buyer", **fields: object) -> dict[str, object]:
+        body = {"role": role, "name": f"{role.title()} {uuid.uuid4().hex[:6]}", "email": "user@example.in", **fields}
+        response = client.post("/v1/users", json=body, headers=client_headers)
+        assert response.status_code == 201, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    return make
+
+
+@pytest.fixture
+def make_order(client, client_headers, make_user):  # type: ignore[no-untyped-def]
+    def make(amount_paise: int = 10_000) -> dict[str, object]:
+        body = {
+            "buyer_id": make_user("buyer")["user_id"],
+            "seller_id": make_user("seller")["user_id"],
+            "listing_id": "lst_1",
+            "amount_paise": amount_paise,
+            "currency": "INR",
+        }
+        headers = {**client_headers, "Idempotency-Key": uuid.uuid4().hex}
+        response = client.post("/v1/orders", json=body, headers=headers)
+        assert response.status_code == 201, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    return make

@@ -4,7 +4,7 @@ Also the SQL twin of domain.money.bps_of (tests prove they agree), the `order_fe
 captures and settlement lines share, and the read-only `analyst` role on schema `analytics`.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-26 12:40:34.234431
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0003"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

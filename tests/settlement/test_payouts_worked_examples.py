@@ -8,8 +8,8 @@ from __future__ import annotations
 import datetime as dt
 
 from domain import payout_store
-from domain.ledger import refund_completed_entry
 from domain.ledger import post_entry as post
+from domain.ledger import refund_completed_entry
 from domain.money import refund_split
 from tests.settlement.conftest import Books, ist
 from tests.settlement.payout_helpers import assert_books_sound, payee, payouts, settle_status, submit, witness

@@ -1,0 +1,34 @@
+"""The baseline for `bench.ingest`: FastAPI doing one INSERT per request and nothing else.
+
+A plain `def` route (run in the thread pool), as FastAPI prescribes for a blocking driver, like ours.
+"""
+
+from __future__ import annotations
+
+import os
+
+import sqlalchemy as sa
+from fastapi import FastAPI, Response
+
+from domain.database import create_engine
+from domain.ids import new_id
+
+_INSERT = sa.text(
+    "INSERT INTO orders (order_id, buyer_id, seller_id, listing_id, amount_paise) "
+    "VALUES (:order_id, :buyer_id, :seller_id, :listing_id, :amount_paise)"
+)
+
+
+def create_app() -> FastAPI:
+    engine = create_engine(os.environ["DATABASE_URL"], pool_size=10, pool_pre_ping=False)
+    app = FastAPI()
+
+    @app.post("/v1/orders", status_code=201)
+    def create_order(body: dict[str, object]) -> Response:
+        order_id = new_id("ord")
+        with engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+            conn.execute(_INSERT, {**body, "order_id": order_id})
+        return Response(f'{{"order_id": "{order_id}"}}', status_code=201, media_type="application/json")
+
+    return app

@@ -1,0 +1,86 @@
+"""Bearer API keys: look-up with a short-lived per-worker cache, role checks, per-key rate limits.
+
+The cache maps the key's SHA-256 to the key record (or to "unknown") for `API_KEY_CACHE_TTL_S`, so a
+busy client costs one hash and a dict look-up per request; a revoked key stops working within that
+time. The cache is bounded, so random keys cannot grow it without limit.
+"""
+
+from __future__ import annotations
+
+import time
+
+import sqlalchemy as sa
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
+from domain.api_keys import ApiKey, find_key, hash_key
+from domain.settings import Settings
+from ingest_api.errors import ApiError
+from ingest_api.metrics import RATE_LIMITED
+from ingest_api.ratelimit import SharedRateLimiter
+
+_MAX_CACHED = 10_000
+_MAX_KEY_LENGTH = 256
+_UNAUTHORIZED_HEADERS = {"WWW-Authenticate": "Bearer"}
+
+
+class ApiKeyCache:
+    def __init__(self, engine: sa.Engine, ttl_s: float) -> None:
+        self._engine = engine
+        self._ttl_s = ttl_s
+        self._entries: dict[str, tuple[float, ApiKey | None]] = {}
+
+    def cached(self, key_hash: str) -> tuple[bool, ApiKey | None]:
+        entry = self._entries.get(key_hash)
+        if entry is None or entry[0] < time.monotonic():
+            return False, None
+        return True, entry[1]
+
+    def load(self, key_hash: str) -> ApiKey | None:
+        with self._engine.connect() as conn:
+            key = find_key(conn, key_hash)
+        if self._ttl_s > 0:
+            if len(self._entries) >= _MAX_CACHED:
+                self._entries.clear()
+            self._entries[key_hash] = (time.monotonic() + self._ttl_s, key)
+        return key
+
+
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > _MAX_KEY_LENGTH:
+        raise ApiError("unauthorized", headers=_UNAUTHORIZED_HEADERS)
+    return token
+
+
+async def enforce_rate_limit(request: Request, bucket: str, limit: int, scope: str) -> None:
+    limiter: SharedRateLimiter = request.app.state.rate_limiter
+    decision = limiter.hit(bucket, limit)
+    if decision.allowed and decision.flush:
+        decision = await run_in_threadpool(limiter.flush, bucket, limit)
+    if not decision.allowed:
+        RATE_LIMITED.labels(scope).inc()
+        raise ApiError("rate_limited", headers={"Retry-After": str(decision.retry_after_s)})
+
+
+async def current_key(request: Request) -> ApiKey:
+    """The authenticated key (401 if missing, unknown or revoked), after its rate limit (429)."""
+    key_hash = hash_key(_bearer(request))
+    cache: ApiKeyCache = request.app.state.api_key_cache
+    hit, key = cache.cached(key_hash)
+    if not hit:
+        key = await run_in_threadpool(cache.load, key_hash)
+    if key is None:
+        raise ApiError("unauthorized", headers=_UNAUTHORIZED_HEADERS)
+    request.state.api_key_name = key.name
+    settings: Settings = request.app.state.settings
+    await enforce_rate_limit(request, f"key:{key.api_key_id}", settings.rate_limit_per_key_per_minute, "api_key")
+    return key
+
+
+def require_admin(key: ApiKey) -> ApiKey:
+    if key.role != "admin":
+        raise ApiError("forbidden")
+    return key

@@ -1,0 +1,1 @@
+"""Routers, one per resource; `ingest_api.app` registers them."""

@@ -1,0 +1,213 @@
+"""Orders: idempotent creation, reads with keyset pagination, and fulfilment events.
+
+`POST /v1/orders` is the hot path and costs one database round trip: a single autocommit INSERT that
+checks both parties and claims the (API key, Idempotency-Key) pair through a unique index on the
+order row itself. Only a replay or an error needs more queries, to tell which it was. A replay
+repeats the original 201 body (rebuilt from the row, so it stays identical, status `created`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import json
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Header, Path, Query, Request, Response
+
+from domain import order_store, text
+from domain import orders as lifecycle
+from domain.ids import new_id
+from domain.schema import orders as orders_table
+from domain.settings import Settings
+from ingest_api.deps import CurrentKey, SessionDep
+from ingest_api.errors import ApiError, error_responses
+from ingest_api.metrics import IDEMPOTENT_REPLAYS
+from ingest_api.schemas import OrderCreate, OrderCreated, OrderEvent, OrderOut, OrderPage, OrderStatus
+
+router = APIRouter(prefix="/v1", tags=["orders"])
+
+OrderId = Annotated[str, Path(min_length=1, max_length=64, pattern=text.IDENTIFIER)]
+QueryId = Annotated[str | None, Query(min_length=1, max_length=64, pattern=text.IDENTIFIER)]
+
+_CREATE = sa.text(
+    """INSERT INTO orders (order_id, buyer_id, seller_id, listing_id, title, amount_paise, currency, created_at,
+                          updated_at, api_key_id, idempotency_key, request_hash)
+       SELECT :order_id, :buyer_id, :seller_id, :listing_id, :title, :amount_paise, 'INR', :created_at,
+              :created_at, :api_key_id, :idempotency_key, :request_hash
+       WHERE EXISTS (SELECT 1 FROM users WHERE user_id = :buyer_id AND role = 'buyer' AND status = 'active')
+         AND EXISTS (SELECT 1 FROM users WHERE user_id = :seller_id AND role = 'seller' AND status = 'active')
+       ON CONFLICT (api_key_id, idempotency_key) DO NOTHING
+       RETURNING order_id"""
+)
+_EARLIER = sa.select(orders_table).where(
+    orders_table.c.api_key_id == sa.bindparam("api_key_id"),
+    orders_table.c.idempotency_key == sa.bindparam("idempotency_key"),
+)
+_PARTIES = sa.text(
+    """SELECT (SELECT role || ':' || status FROM users WHERE user_id = :buyer_id) AS buyer,
+              (SELECT role || ':' || status FROM users WHERE user_id = :seller_id) AS seller"""
+)
+_CREATED_FIELDS = ("order_id", "status", "buyer_id", "seller_id", "listing_id", "title", "amount_paise", "currency")
+_IDEMPOTENCY_KEY_DOC = "Unique per intended order (1-128 visible ASCII characters); a retry reuses it."
+
+
+def _check_idempotency_key(value: str | None) -> str:
+    if value is None or not 1 <= len(value) <= 128 or not all("\x21" <= c <= "\x7e" for c in value):
+        raise ApiError("idempotency_key_required")
+    return value
+
+
+def _party_error(buyer: str | None, seller: str | None) -> ApiError:
+    if buyer != "buyer:active":
+        return ApiError("buyer_invalid")
+    assert seller != "seller:active"
+    return ApiError("seller_invalid")
+
+
+@router.post(
+    "/orders",
+    status_code=201,
+    response_model=OrderCreated,
+    responses={
+        200: {"model": OrderCreated, "description": "Never sent: a replay repeats the original 201."},
+        **error_responses(400, 401, 409, 413, 415, 422, 429),
+    },
+)
+def create_order(
+    body: OrderCreate,
+    request: Request,
+    key: CurrentKey,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", description=_IDEMPOTENCY_KEY_DOC)] = None,
+) -> Response:
+    """Create an order (status `created`). The same Idempotency-Key and body return the original response."""
+    # App state read directly, not through dependencies: each dependency costs the hot path ~50 us.
+    settings: Settings = request.app.state.settings
+    engine: sa.Engine = request.app.state.engine
+    idem = _check_idempotency_key(idempotency_key)
+    if not settings.order_min_paise <= body.amount_paise <= settings.order_max_paise:
+        raise ApiError(
+            "amount_out_of_range",
+            f"amount_paise must be between {settings.order_min_paise} and {settings.order_max_paise}.",
+        )
+    if body.buyer_id == body.seller_id:
+        raise ApiError("buyer_is_seller")
+    request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+    created_at = dt.datetime.now(dt.UTC)
+    response = {
+        "order_id": new_id("ord"),
+        "status": "created",
+        "buyer_id": body.buyer_id,
+        "seller_id": body.seller_id,
+        "listing_id": body.listing_id,
+        "title": body.title,
+        "amount_paise": body.amount_paise,
+        "currency": "INR",
+        "created_at": created_at.isoformat(),
+    }
+    params = {**response, "created_at": created_at, "api_key_id": key.api_key_id, "idempotency_key": idem}
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        if conn.execute(_CREATE, {**params, "request_hash": request_hash}).first() is not None:
+            return Response(json.dumps(response), status_code=201, media_type="application/json")
+        earlier = conn.execute(_EARLIER, {"api_key_id": key.api_key_id, "idempotency_key": idem}).first()
+        parties = None if earlier else conn.execute(_PARTIES, params).one()
+    if earlier is None:
+        assert parties is not None
+        raise _party_error(parties.buyer, parties.seller)
+    if earlier.request_hash != request_hash:
+        IDEMPOTENT_REPLAYS.labels("conflict").inc()
+        raise ApiError("idempotency_conflict")
+    IDEMPOTENT_REPLAYS.labels("replayed").inc()
+    replay = {name: "created" if name == "status" else getattr(earlier, name) for name in _CREATED_FIELDS}
+    replay["created_at"] = earlier.created_at.isoformat()
+    return Response(
+        json.dumps(replay), status_code=201, media_type="application/json", headers={"Idempotent-Replayed": "true"}
+    )
+
+
+@router.get("/orders/{order_id}", response_model=OrderOut, responses=error_responses(401, 404, 422, 429))
+def get_order(order_id: OrderId, conn: SessionDep, _key: CurrentKey) -> dict[str, Any]:
+    row = conn.execute(sa.select(orders_table).where(orders_table.c.order_id == order_id)).first()
+    if row is None:
+        raise ApiError("order_not_found")
+    return dict(row._mapping)
+
+
+def _encode_cursor(created_at: dt.datetime, order_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{order_id}".encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
+    try:
+        stamp, order_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        created_at = dt.datetime.fromisoformat(stamp)
+    except (binascii.Error, UnicodeError, ValueError):
+        raise ApiError("invalid_cursor") from None
+    if created_at.tzinfo is None or not order_id:
+        raise ApiError("invalid_cursor")
+    return created_at, order_id
+
+
+def _utc(value: dt.datetime | None, name: str) -> dt.datetime | None:
+    """Query times in UTC (PostgreSQL refuses offsets beyond 15:59); times without an offset are UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        raise ApiError("validation_error", f"Invalid request: {name}: out of range.") from None
+
+
+@router.get("/orders", response_model=OrderPage, responses=error_responses(400, 401, 422, 429))
+def list_orders(
+    conn: SessionDep,
+    _key: CurrentKey,
+    seller_id: QueryId = None,
+    buyer_id: QueryId = None,
+    status: Annotated[OrderStatus | None, Query()] = None,
+    created_from: Annotated[dt.datetime | None, Query(description="Inclusive lower bound on created_at.")] = None,
+    created_to: Annotated[dt.datetime | None, Query(description="Exclusive upper bound on created_at.")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> OrderPage:
+    """Newest first; pass `next_cursor` back as `cursor` for the next page (keyset, stable under inserts)."""
+    query = sa.select(orders_table)
+    for column, value in (("seller_id", seller_id), ("buyer_id", buyer_id), ("status", status)):
+        if value is not None:
+            query = query.where(orders_table.c[column] == value)
+    if (start := _utc(created_from, "created_from")) is not None:
+        query = query.where(orders_table.c.created_at >= start)
+    if (end := _utc(created_to, "created_to")) is not None:
+        query = query.where(orders_table.c.created_at < end)
+    if cursor is not None:
+        after_at, after_id = _decode_cursor(cursor)
+        query = query.where(sa.tuple_(orders_table.c.created_at, orders_table.c.order_id) < (after_at, after_id))
+    query = query.order_by(orders_table.c.created_at.desc(), orders_table.c.order_id.desc()).limit(limit + 1)
+    rows = [dict(row._mapping) for row in conn.execute(query)]
+    more = len(rows) > limit
+    items = rows[:limit]
+    next_cursor = _encode_cursor(items[-1]["created_at"], items[-1]["order_id"]) if more else None
+    return OrderPage(items=[OrderOut.model_validate(row) for row in items], next_cursor=next_cursor)
+
+
+@router.post(
+    "/orders/{order_id}/events", response_model=OrderOut, responses=error_responses(401, 404, 409, 413, 415, 422, 429)
+)
+def post_order_event(order_id: OrderId, body: OrderEvent, conn: SessionDep, _key: CurrentKey) -> dict[str, Any]:
+    """Record a fulfilment event. Repeating an event that already took effect changes nothing (200)."""
+    order = order_store.lock_order(conn, order_id)
+    if order is None:
+        raise ApiError("order_not_found")
+    try:
+        target = lifecycle.status_for_event(str(order["status"]), body.event)
+    except lifecycle.IllegalTransition as exc:
+        raise ApiError("illegal_transition", f"{str(exc).capitalize()}.") from None
+    if target is None:
+        return order
+    return order_store.change_status(conn, order, target)

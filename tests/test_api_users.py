@@ -1,0 +1,168 @@
+"""API keys, users and referrals, admin recruiter corrections with audit, and the error catalogue."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from cli.main import main
+from domain.api_keys import hash_key
+from ingest_api.errors import ERROR_CODES
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "errors.md"
+
+
+def test_error_catalogue_is_documented() -> None:
+    documented = {}
+    for line in DOCS.read_text().splitlines():
+        match = re.match(r"^\| `([a-z_]+)` \| (\d{3}) \|", line)
+        if match:
+            documented[match.group(1)] = int(match.group(2))
+    assert documented == {code: status for code, (status, _) in ERROR_CODES.items()}
+
+
+def test_missing_unknown_and_revoked_keys_are_401(client, engine, new_key, database_url) -> None:  # type: ignore[no-untyped-def]
+    body = {"role": "buyer", "name": "Ravi", "email": "r@example.in"}
+    for headers in ({}, {"Authorization": "Bearer sk_nope"}, {"Authorization": "Basic abc"}):
+        response = client.post("/v1/users", json=body, headers=headers)
+        assert (response.status_code, response.json()["error"]["code"]) == (401, "unauthorized")
+        assert response.headers["WWW-Authenticate"] == "Bearer"
+    key = new_key("client")
+    with engine.begin() as conn:
+        name = conn.execute(sa.text("SELECT name FROM api_keys WHERE key_hash = :h"), {"h": hash_key(key)}).scalar_one()
+    runner = CliRunner()
+    result = runner.invoke(
+        main,
+        ["api-key", "revoke", "--name", name],
+        env={"DATABASE_URL": str(engine.url.render_as_string(hide_password=False))},
+    )
+    assert result.exit_code == 0, result.output
+    response = client.post("/v1/users", json=body, headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 401  # the test settings cache keys for 5 s, but this key was never looked up
+
+
+def test_client_key_on_admin_route_is_403(client, client_headers, make_user) -> None:  # type: ignore[no-untyped-def]
+    user = make_user("buyer")
+    response = client.patch(
+        f"/v1/admin/users/{user['user_id']}/recruiter", json={"recruiter_id": None}, headers=client_headers
+    )
+    assert (response.status_code, response.json()["error"]["code"]) == (403, "forbidden")
+
+
+def test_cli_creates_keys_shown_once_and_stores_only_the_hash(engine, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    runner = CliRunner()
+    env = {"DATABASE_URL": database_url, "LOG_FORMAT": "console"}
+    result = runner.invoke(main, ["api-key", "create", "--name", "cli-made", "--role", "admin"], env=env)
+    assert result.exit_code == 0, result.output
+    key = result.output.strip().splitlines()[-1]
+    assert key.startswith("sk_") and len(key) > 40
+    with engine.connect() as conn:
+        row = conn.execute(sa.text("SELECT role, key_hash, key_prefix FROM api_keys WHERE name = 'cli-made'")).one()
+        assert (row.role, row.key_hash, row.key_prefix) == ("admin", hash_key(key), key[:10])
+        assert conn.execute(sa.text("SELECT count(*) FROM api_keys WHERE key_hash = :k"), {"k": key}).scalar_one() == 0
+    again = runner.invoke(main, ["api-key", "create", "--name", "cli-made", "--role", "client"], env=env)
+    assert again.exit_code == 1 and "already exists" in again.output
+    assert runner.invoke(main, ["api-key", "revoke", "--name", "cli-made"], env=env).exit_code == 0
+    assert runner.invoke(main, ["api-key", "revoke", "--name", "cli-made"], env=env).exit_code == 1
+
+
+def test_register_scout_buyer_by_code_and_seller_by_link(make_user) -> None:  # type: ignore[no-untyped-def]
+    scout = make_user("scout", payout_destination={"vpa": "scout.one@okaxis"})
+    assert re.match(r"^[A-Z2-9]{10}$", scout["referral_code"])
+    assert scout["payout_destination"]["vpa"] == "sc*******@okaxis"
+    assert (scout["status"], scout["referral_source"], scout["recruiter_id"]) == ("active", "none", None)
+    buyer = make_user("buyer", referral_code=scout["referral_code"])
+    assert (buyer["recruiter_id"], buyer["referral_source"], buyer["referral_code"]) == (scout["user_id"], "code", None)
+    seller = make_user(
+        "seller",
+        recruiter_id=scout["user_id"],
+        payout_destination={"account_number": "001234567890", "ifsc": "SBIN0001234", "account_name": "Shop"},
+    )
+    assert (seller["recruiter_id"], seller["referral_source"]) == (scout["user_id"], "link")
+    assert seller["payout_destination"]["account_number"] == "XXXXXXXX7890"
+
+
+@pytest.mark.parametrize(
+    ("fields", "code"),
+    [
+        ({"recruiter_id": "usr_missing"}, "recruiter_invalid"),
+        ({"referral_code": "ABCDEFGHJK"}, "recruiter_invalid"),
+        ({"recruiter_id": "usr_x", "referral_code": "ABCDEFGHJK"}, "referral_conflict"),
+        ({"referral_source": "link"}, "referral_conflict"),
+        ({"payout_destination": {"vpa": "buyer@okaxis"}}, "validation_error"),
+        ({"name": "Robert'); DROP TABLE users;--"}, "validation_error"),
+        ({"name": "<script>alert(1)</script>"}, "validation_error"),
+        ({"name": "Bad\u0000Name"}, "validation_error"),
+        ({"email": "not-an-email"}, "validation_error"),
+        ({"role": "admin"}, "validation_error"),
+        ({"unknown": 1}, "validation_error"),
+        ({"name": 5}, "validation_error"),
+    ],
+)
+def test_invalid_registrations(client, client_headers, fields, code) -> None:  # type: ignore[no-untyped-def]
+    body = {"role": "buyer", "name": "Ravi", "email": "r@example.in", **fields}
+    response = client.post("/v1/users", json=body, headers=client_headers)
+    assert response.status_code == ERROR_CODES[code][0]
+    assert response.json()["error"]["code"] == code
+    assert "Traceback" not in response.text and "users" not in response.json()["error"]["message"].lower().split()
+
+
+def test_recruiter_must_be_an_active_scout(client, client_headers, make_user) -> None:  # type: ignore[no-untyped-def]
+    seller = make_user("seller")
+    body = {"role": "buyer", "name": "Ravi", "email": "r@example.in", "recruiter_id": seller["user_id"]}
+    response = client.post("/v1/users", json=body, headers=client_headers)
+    assert response.json()["error"]["code"] == "recruiter_invalid"
+
+
+def test_admin_sets_fixes_and_clears_recruiter_with_audit(client, admin_headers, make_user, engine) -> None:  # type: ignore[no-untyped-def]
+    first, second = make_user("scout"), make_user("scout")
+    buyer = make_user("buyer", recruiter_id=first["user_id"])
+    url = f"/v1/admin/users/{buyer['user_id']}/recruiter"
+    response = client.patch(
+        url, json={"referral_code": second["referral_code"]}, headers={**admin_headers, "X-Request-ID": "fix-1"}
+    )
+    assert response.status_code == 200, response.text
+    assert (response.json()["recruiter_id"], response.json()["referral_source"]) == (second["user_id"], "admin")
+    cleared = client.patch(url, json={"recruiter_id": None}, headers=admin_headers).json()
+    assert (cleared["recruiter_id"], cleared["referral_source"]) == (None, "none")
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT actor, before, after, request_id FROM audit_log WHERE target_id = :u ORDER BY audit_id"),
+            {"u": buyer["user_id"]},
+        ).all()
+    assert len(rows) == 2
+    assert rows[0].before == {"recruiter_id": first["user_id"], "referral_source": "link"}
+    assert rows[0].after == {"recruiter_id": second["user_id"], "referral_source": "admin"}
+    assert rows[0].request_id == "fix-1" and rows[0].actor.startswith("test-admin-")
+
+
+def test_admin_refuses_cycles_self_and_unknown_users(client, admin_headers, make_user) -> None:  # type: ignore[no-untyped-def]
+    a = make_user("scout")
+    b = make_user("scout", recruiter_id=a["user_id"])
+    c = make_user("scout", recruiter_id=b["user_id"])
+    cycle = client.patch(
+        f"/v1/admin/users/{a['user_id']}/recruiter", json={"recruiter_id": c["user_id"]}, headers=admin_headers
+    )
+    assert (cycle.status_code, cycle.json()["error"]["code"]) == (409, "referral_cycle")
+    itself = client.patch(
+        f"/v1/admin/users/{a['user_id']}/recruiter", json={"recruiter_id": a["user_id"]}, headers=admin_headers
+    )
+    assert itself.json()["error"]["code"] == "recruiter_invalid"
+    both = client.patch(
+        f"/v1/admin/users/{a['user_id']}/recruiter",
+        json={"recruiter_id": c["user_id"], "referral_code": c["referral_code"]},
+        headers=admin_headers,
+    )
+    assert both.json()["error"]["code"] == "referral_conflict"
+    missing = client.patch(
+        "/v1/admin/users/usr_nobody/recruiter", json={"recruiter_id": a["user_id"]}, headers=admin_headers
+    )
+    assert (missing.status_code, missing.json()["error"]["code"]) == (404, "user_not_found")
+    injected = client.patch(
+        "/v1/admin/users/1;DROP TABLE users/recruiter", json={"recruiter_id": None}, headers=admin_headers
+    )
+    assert injected.status_code in (404, 422)
