@@ -114,6 +114,17 @@ def _jsonable(values: Mapping[str, Any] | None) -> Any:
     return None if values is None else json.loads(json.dumps(dict(values), default=str))
 
 
+def payee_exists(conn: sa.Connection, payee_id: str) -> bool:
+    return conn.execute(sa.select(users.c.user_id).where(users.c.user_id == payee_id)).first() is not None
+
+
+def get_payout(conn: sa.Connection, payout_id: str) -> sa.Row[Any]:
+    row = conn.execute(sa.select(payouts).where(payouts.c.payout_id == payout_id)).first()
+    if row is None:
+        raise PayoutRuleError("payout_not_found", f"no payout {payout_id}")
+    return row
+
+
 def lock_payout(conn: sa.Connection, payout_id: str, *, skip_locked: bool = False) -> sa.Row[Any] | None:
     """The payout under its row lock; None if it does not exist (or, with skip_locked, is busy)."""
     query = sa.select(payouts).where(payouts.c.payout_id == payout_id)

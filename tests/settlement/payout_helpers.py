@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
 from typing import Any
 
@@ -12,7 +11,7 @@ import sqlalchemy as sa
 from assets import payout_engine
 from domain import ledger
 from domain.invariants import LEDGER_INVARIANTS, PAYOUT_INVARIANTS, check_all
-from domain.schema import users, webhook_events
+from domain.schema import users
 from tests.settlement.conftest import Books
 
 FAST = {"backoff_base_s": 0.01, "backoff_max_s": 0.05, "requests_per_second": 1000.0}
@@ -39,33 +38,37 @@ def submit(books: Books, **options: Any) -> payout_engine.SubmitSummary:
         client.close()
 
 
+def api(books: Books) -> Any:
+    """A TestClient of the real ingest API on the scenario's database, and an admin key for it."""
+    cached = getattr(books, "_api", None)
+    if cached is None:
+        from fastapi.testclient import TestClient
+
+        from domain.api_keys import create_key
+        from domain.settings import Settings
+        from ingest_api.app import create_app
+
+        url = books.engine.url.render_as_string(hide_password=False)
+        settings = Settings(environment="test", database_url=url, log_format="console", api_key_cache_ttl_s=0)
+        with books.engine.begin() as conn:
+            key = create_key(conn, "payout-tests", "admin")
+        cached = (TestClient(create_app(settings)), {"Authorization": f"Bearer {key}"})
+        books._api = cached  # type: ignore[attr-defined]
+    return cached
+
+
 def store_webhooks(books: Books) -> int:
-    """What POST /v1/webhooks/razorpayx does with verified deliveries: store each event id once."""
-    stored = 0
-    with books.engine.begin() as conn:
-        for hook in books.sandbox.receiver.for_path("/razorpayx"):
-            event_id = hook.headers.get("X-Razorpay-Event-Id")
-            exists = conn.execute(
-                sa.select(webhook_events.c.webhook_event_id).where(
-                    webhook_events.c.source == "razorpayx",
-                    webhook_events.c.event_key == event_id,
-                    webhook_events.c.verdict == "accepted",
-                )
-            ).first()
-            verdict = "duplicate" if exists else "accepted"
-            conn.execute(
-                sa.insert(webhook_events).values(
-                    source="razorpayx",
-                    event_key=event_id,
-                    event_type=json.loads(hook.body)["event"],
-                    verdict=verdict,
-                    reason="stored_for_payout_pipeline" if not exists else "already_accepted",
-                    raw_body=hook.body,
-                )
-            )
-            stored += not exists
-        books.sandbox.receiver.clear()
-    return stored
+    """Deliver what the sandbox sent to POST /v1/webhooks/razorpayx, which verifies and stores each event."""
+    client, _ = api(books)
+    accepted = 0
+    for hook in books.sandbox.receiver.for_path("/razorpayx"):
+        headers = {k: v for k, v in hook.headers.items() if k.lower().startswith("x-razorpay")}
+        response = client.post("/v1/webhooks/razorpayx", content=hook.body,
+                               headers={**headers, "Content-Type": "application/json"})  # fmt: skip
+        assert response.status_code == 200, response.text
+        accepted += response.json()["status"] == "accepted"
+    books.sandbox.receiver.clear()
+    return accepted
 
 
 def settle_status(books: Books) -> dict[str, int]:
