@@ -6,6 +6,10 @@ Defaults: platform fee 10%, gateway fee 1.5%, bounty Rs 10, minimum payout Rs 10
 from __future__ import annotations
 
 import datetime as dt
+import time
+
+import pytest
+import sqlalchemy as sa
 
 from domain import payout_store
 from domain.ledger import post_entry as post
@@ -90,7 +94,7 @@ def test_clawback_is_carried_and_netted_against_the_next_payout(books: Books) ->
     split = refund_split(200_000, 20_000, 200_000)
     with books.engine.begin() as conn:
         post(conn, refund_completed_entry("rfd_1", seller, split))
-        conn.execute(books_sql("UPDATE orders SET status = 'refunded' WHERE order_id = :o"), {"o": order})
+        conn.execute(sa.text("UPDATE orders SET status = 'refunded' WHERE order_id = :o"), {"o": order})
     assert books.balances()[f"seller_payable:{seller}"] == 180_000  # negative for the seller: a clawback
 
     next_day = D + dt.timedelta(days=1)
@@ -115,12 +119,6 @@ def test_clawback_is_carried_and_netted_against_the_next_payout(books: Books) ->
     assert books.balances()[f"seller_payable:{seller}"] == 0
     assert books.balances()["bank"] == -(177_000 + 41_250)
     assert_books_sound(books)
-
-
-def books_sql(text: str):  # type: ignore[no-untyped-def]
-    import sqlalchemy as sa
-
-    return sa.text(text)
 
 
 def test_scout_withdrawal_below_minimum_is_refused_and_a_valid_one_paid(books: Books) -> None:
@@ -163,7 +161,9 @@ def test_scout_withdrawal_below_minimum_is_refused_and_a_valid_one_paid(books: B
     assert_books_sound(books)
 
 
-def test_payout_failing_three_times_returns_the_money(books: Books) -> None:
+def test_payout_failing_three_times_returns_the_money(books: Books, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAYOUT_BACKOFF_BASE_S", "0.05")
+    monkeypatch.setenv("PAYOUT_BACKOFF_MAX_S", "0.1")
     buyer, seller = books.user("buyer"), payee(books, "seller")
     books.paid_order(buyer, seller, 100_000, ist(D, 9), delivered_at=ist(D, 10))
     books.sandbox.set_faults({"payout_create": {"error_rate": 1.0, "error_status": 503}})
@@ -215,7 +215,5 @@ def test_reversed_payout_returns_the_money(books: Books) -> None:
 
 
 def wait_until_due(books: Books) -> None:
-    import time
-
     while books.one("SELECT count(*) AS n FROM payouts WHERE status = 'pending' AND next_attempt_at > now()").n:
         time.sleep(0.02)
