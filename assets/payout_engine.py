@@ -43,7 +43,7 @@ from domain.payouts import (
 from domain.schema import payout_attempts, payouts, webhook_events
 from domain.settings import Settings
 from gateways.base import BankDestination, Payout, PayoutRequest, PayoutsGateway, VpaDestination
-from gateways.errors import FinalError, GatewayError, OutcomeUnknownError, RetriableError, WebhookRejected
+from gateways.errors import GatewayError, OutcomeUnknownError, RetriableError, WebhookRejected
 from gateways.razorpayx_webhooks import parse
 
 log = structlog.get_logger(__name__)
@@ -264,11 +264,11 @@ class _Worker:
     ) -> tuple[str, int]:
         key = reuse_key or attempt_key(row.payout_id, number)
         with work.begin():
-            attempt_id = work.execute(
+            attempt = work.execute(
                 sa.insert(payout_attempts)
                 .values(payout_id=row.payout_id, attempt_number=number, idempotency_key=key)
                 .returning(payout_attempts.c.payout_attempt_id)
-            ).scalar_one()
+            ).one()
         self._point("attempt_recorded", row.payout_id)
         self.limiter.acquire()
         self._point("gateway_call", row.payout_id)
@@ -277,22 +277,17 @@ class _Worker:
         except GatewayError as exc:
             answer = exc
         self._point("gateway_answered", row.payout_id)
-        conn.execute(
-            sa.update(payouts)
-            .where(payouts.c.payout_id == row.payout_id)
-            .values(attempt_count=number, updated_at=sa.func.now())
-        )
-        attempt = conn.execute(
-            sa.select(payout_attempts).where(payout_attempts.c.payout_attempt_id == attempt_id)
-        ).one()
+        counted = {"attempt_count": number}
         if isinstance(answer, Payout):
             self._answer(conn, attempt, "accepted", payout=answer)
-            apply_gateway_payout(conn, row, answer)
+            target = target_for_gateway_status(answer.status)
+            payout_store.transition(conn, row, target, facts=facts_of(answer), also=counted)
             return "submitted", 1
         if isinstance(answer, RetriableError):
             self._answer(conn, attempt, "retriable", error=answer)
             if attempts_exhausted(number, self.options.max_attempts):
-                payout_store.transition(conn, row, "failed", failure_reason=f"attempts exhausted: {answer}"[:500])
+                reason = f"attempts exhausted: {answer}"[:500]
+                payout_store.transition(conn, row, "failed", failure_reason=reason, also=counted)
                 return "failed", 1
             self._wait(conn, row, number, answer.retry_after_s)
             return "retry_scheduled", 1
@@ -301,9 +296,9 @@ class _Worker:
             self._wait(conn, row, number, None)
             log.warning("payout_outcome_unknown", payout_id=row.payout_id, error=str(answer))
             return "outcome_unknown", 1
-        assert isinstance(answer, FinalError | GatewayError)
         self._answer(conn, attempt, "rejected", error=answer)
-        payout_store.transition(conn, row, "failed", failure_reason=f"rejected by the gateway: {answer}"[:500])
+        reason = f"rejected by the gateway: {answer}"[:500]
+        payout_store.transition(conn, row, "failed", failure_reason=reason, also=counted)
         return "rejected", 1
 
     def _answer(
@@ -345,7 +340,11 @@ class _Worker:
             self.rng,
             retry_after_s,
         )
-        conn.execute(sa.update(payouts).where(payouts.c.payout_id == row.payout_id).values(next_attempt_at=when))
+        conn.execute(
+            sa.update(payouts)
+            .where(payouts.c.payout_id == row.payout_id)
+            .values(next_attempt_at=when, attempt_count=attempts, updated_at=sa.func.now())
+        )
 
 
 # -- status: polling and webhooks -----------------------------------------------------------------

@@ -182,15 +182,17 @@ def transition(
     *,
     failure_reason: str | None = None,
     facts: GatewayFacts | None = None,
+    also: Mapping[str, Any] | None = None,
 ) -> tuple[str, ...]:
     """Move a locked payout to `target` (through any step an out-of-order answer skipped).
 
     Posts the ledger entry of each step, releases the items of a payout whose money came back (so the
-    next batch pays them again), and writes the outbox rows, all in the caller's transaction. Returns
-    the steps taken; none when the payout is already there or further along.
+    next batch pays them again), and writes the outbox rows, all in the caller's transaction. `also`
+    are further column values written in the same UPDATE. Returns the steps taken; none when the
+    payout is already there or further along.
     """
     steps = path_to(payout.status, target)
-    values: dict[str, Any] = {"updated_at": sa.func.now()}
+    values: dict[str, Any] = {"updated_at": sa.func.now(), **(also or {})}
     if facts is not None:
         if facts.gateway_payout_id and payout.gateway_payout_id is None:
             values["gateway_payout_id"] = facts.gateway_payout_id

@@ -22,7 +22,7 @@ def test_migrate_then_db_url(runner: CliRunner, make_database, monkeypatch: pyte
     monkeypatch.setenv("DATABASE_URL", url)
     result = runner.invoke(main, ["migrate"])
     assert result.exit_code == 0, result.output
-    assert "schema at 0002" in result.output
+    assert "schema at 0004" in result.output
     again = runner.invoke(main, ["migrate"])
     assert again.exit_code == 0
     engine = create_engine(url)

@@ -33,8 +33,8 @@ SELECT l.entry_id, j.entry_type,
        b.bounty_id,
        CASE WHEN j.entry_type = 'refund_completed' THEN j.reference_id END AS refund_id,
        -l.amount_paise AS amount_paise,
-       coalesce(c.covered_paise, 0) AS covered_paise,
-       -l.amount_paise - coalesce(c.covered_paise, 0) AS uncovered_paise,
+       coalesce(c.covered_paise, 0)::bigint AS covered_paise,
+       (-l.amount_paise - coalesce(c.covered_paise, 0))::bigint AS uncovered_paise,
        (j.entry_type <> 'payment_captured'
         OR EXISTS (SELECT 1 FROM settlement_lines s WHERE s.order_id = j.reference_id)
         OR EXISTS (SELECT 1 FROM orders o WHERE o.order_id = j.reference_id AND o.status = 'refunded')) AS eligible,
