@@ -10,7 +10,9 @@ import dagster as dg
 TIMEZONE = "Asia/Kolkata"
 IST = dt.timezone(dt.timedelta(hours=5, minutes=30), "IST")
 
-daily_partitions = dg.DailyPartitionsDefinition(start_date="2026-01-01", timezone=TIMEZONE)
+# end_offset=1 includes today, so finance (and the demo) can settle the day so far; re-running it
+# after midnight completes it. The nightly schedule targets the previous day explicitly.
+daily_partitions = dg.DailyPartitionsDefinition(start_date="2026-01-01", timezone=TIMEZONE, end_offset=1)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,28 +1,242 @@
-"""`settle demo`: set everything up on the embedded database and show that it works."""
+"""`settle demo`: a whole marketplace day, end to end, on the embedded database.
+
+Starts the gateway sandbox and the ingest API as real processes, simulates a day through the HTTP
+API (scouts, sellers and buyers with referral codes; a few hundred orders; buyers paying through the
+sandbox, which sends signed PhonePe webhooks; a duplicate, a forged and a failed payment; deliveries),
+runs the nightly settlement job for that day in this process, and prints what finance would look at.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import random
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
 import click
 import requests
+import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from cli.context import app_database_url, settings_or_exit
 from cli.migrate import migrate_to_head
+from cli.nightly import run_nightly
 from cli.processes import free_port, running, uvicorn_args
+from domain.api_keys import create_key
+from domain.database import create_engine, drop_database, ensure_database
+from domain.logging import configure_logging
+from domain.money import format_rupees
+from domain.settings import Settings
+from gateways.phonepe_webhooks import v2_authorization
+
+IST = dt.timezone(dt.timedelta(hours=5, minutes=30))
+DEMO_DATABASE = "settlement_demo"
+
+
+def fresh_demo_database(app_url: str) -> str:
+    """The demo gets its own database, recreated each run, so its summary is exactly its own day."""
+    drop_database(app_url, DEMO_DATABASE)
+    return ensure_database(app_url, DEMO_DATABASE)
+
+
+@dataclass
+class Marketplace:
+    """The demo's client service: talks to the ingest API with a client key, to the sandbox as buyers."""
+
+    api: str
+    sandbox: str
+    key: str
+    rng: random.Random
+    http: requests.Session = field(default_factory=requests.Session)
+    webhook_statuses: list[int] = field(default_factory=list)
+
+    def post(self, path: str, body: dict[str, Any], **headers: str) -> dict[str, Any]:
+        response = self.http.post(
+            f"{self.api}{path}", json=body, headers={"Authorization": f"Bearer {self.key}", **headers}, timeout=30
+        )
+        if response.status_code not in (200, 201):
+            raise click.ClickException(f"{path} answered {response.status_code}: {response.text[:300]}")
+        result: dict[str, Any] = response.json()
+        return result
+
+    def user(self, role: str, n: int, **extra: Any) -> dict[str, Any]:
+        body: dict[str, Any] = {"role": role, "name": f"{role.title()} {n}", "email": f"{role}{n}@demo.example"}
+        if role in ("seller", "scout"):
+            body["payout_destination"] = {"vpa": f"{role}{n}@okdemo"}
+        return self.post("/v1/users", {**body, **extra})
+
+    def order(self, buyer: str, seller: str, amount_paise: int) -> str:
+        body = {
+            "buyer_id": buyer,
+            "seller_id": seller,
+            "listing_id": f"lst_{self.rng.randrange(1, 500)}",
+            "amount_paise": amount_paise,
+            "currency": "INR",
+            "title": "Demo listing",
+        }
+        return str(self.post("/v1/orders", body, **{"Idempotency-Key": uuid.uuid4().hex})["order_id"])
+
+    def pay(self, order_id: str, amount_paise: int, outcome: str = "COMPLETED") -> None:
+        body = {"merchantOrderId": order_id, "amount": amount_paise, "outcome": outcome}
+        response = self.http.post(f"{self.sandbox}/sandbox/payments", json=body, timeout=30)
+        if response.status_code != 200:
+            raise click.ClickException(f"sandbox payment failed: {response.text[:300]}")
+
+    def deliver(self, order_id: str) -> None:
+        self.post(f"/v1/orders/{order_id}/events", {"event": "delivered"})
+
+    def webhook(self, body: dict[str, Any], authorization: str) -> int:
+        response = self.http.post(
+            f"{self.api}/v1/webhooks/phonepe",
+            data=json.dumps(body),
+            headers={"Authorization": authorization, "Content-Type": "application/json"},
+            timeout=30,
+        )
+        return response.status_code
+
+    def flush_webhooks(self) -> None:
+        response = self.http.post(f"{self.sandbox}/sandbox/webhooks/flush", params={"timeout_s": 60}, timeout=90)
+        if response.status_code != 200:
+            raise click.ClickException("the sandbox could not deliver every webhook")
+
+
+def simulate_day(market: Marketplace, settings: Settings, orders: int) -> dict[str, int]:
+    """Users, orders, payments, webhooks and deliveries for one day, all through HTTP."""
+    rng = market.rng
+    scouts = [market.user("scout", n) for n in range(1, 4)]
+    sellers = [
+        market.user("seller", n, referral_code=scouts[n % 3]["referral_code"]) if n % 2 else market.user("seller", n)
+        for n in range(1, 11)
+    ]
+    buyers = [
+        market.user("buyer", n, referral_code=scouts[n % 3]["referral_code"]) if n % 4 == 0 else market.user("buyer", n)
+        for n in range(1, 41)
+    ]
+    counts = {"orders": 0, "paid": 0, "payment_failed": 0, "delivered": 0, "unpaid": 0}
+    paid: list[tuple[str, int]] = []
+    for n in range(orders):
+        amount = rng.choice([1_005, 1_100, 19_900, 49_900, 99_900, 149_900, 249_900]) + rng.randrange(0, 100) * 100
+        order_id = market.order(rng.choice(buyers)["user_id"], rng.choice(sellers)["user_id"], amount)
+        counts["orders"] += 1
+        if n % 25 == 7:
+            market.pay(order_id, amount, "FAILED")
+            counts["payment_failed"] += 1
+        elif n % 50 == 11:
+            counts["unpaid"] += 1  # the buyer walked away
+        else:
+            market.pay(order_id, amount)
+            paid.append((order_id, amount))
+    market.flush_webhooks()
+    duplicate_of, amount = paid[0]
+    duplicate = {
+        "event": "checkout.order.completed",
+        "payload": {"merchantOrderId": duplicate_of, "orderId": "OMO-DUP", "state": "COMPLETED", "amount": amount},
+    }
+    authorization = v2_authorization(
+        settings.phonepe_webhook_username, settings.phonepe_webhook_password.get_secret_value()
+    )
+    market.webhook_statuses.append(market.webhook(duplicate, authorization))
+    forged = {**duplicate, "payload": {**duplicate["payload"], "merchantOrderId": paid[1][0], "amount": 1}}
+    market.webhook_statuses.append(market.webhook(forged, "0" * 64))
+    for order_id, _ in paid:
+        if rng.random() < 0.85:
+            market.deliver(order_id)
+            counts["delivered"] += 1
+    counts["paid"] = len(paid)
+    return counts
+
+
+def print_summary(engine: sa.Engine, day: dt.date, checks_ok: bool, market: Marketplace) -> None:
+    def rows(sql: str, **params: Any) -> list[Any]:
+        with engine.connect() as conn:
+            return list(conn.execute(sa.text(sql), params).all())
+
+    click.echo(f"\n=== Marketplace day {day} (IST) ===")
+    click.echo("Orders by status:")
+    for status, count in rows("SELECT status, count(*) FROM orders GROUP BY status ORDER BY 2 DESC"):
+        click.echo(f"  {status:20s} {count:6d}")
+    revenue = rows("SELECT * FROM analytics.daily_revenue WHERE day = :d", d=day)
+    if revenue:
+        r = revenue[0]
+        click.echo(f"GMV captured:          {format_rupees(r.gmv_paise)} over {r.orders_paid} paid orders")
+        click.echo(f"Platform fees:         {format_rupees(r.platform_fee_paise)}")
+        click.echo(f"Gateway fees:          {format_rupees(r.gateway_fee_paise)} (borne by sellers)")
+        click.echo(f"Bounties:              {format_rupees(r.bounty_expense_paise)}")
+        click.echo(f"Net revenue:           {format_rupees(r.net_revenue_paise)}")
+    click.echo("Seller payables (top 5):")
+    for seller, name, owed in rows(
+        "SELECT a.payee_id, u.name, -sum(l.amount_paise)::bigint AS owed FROM ledger_lines l "
+        "JOIN ledger_accounts a ON a.account_id = l.account_id JOIN users u ON u.user_id = a.payee_id "
+        "WHERE a.account_type = 'seller_payable' GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 5"
+    ):
+        click.echo(f"  {name:12s} {seller}  {format_rupees(owed)}")
+    settled = rows("SELECT count(*), coalesce(sum(seller_net_paise), 0)::bigint FROM settlement_lines")[0]
+    click.echo(f"Settled today:         {settled[0]} orders, {format_rupees(settled[1])} to sellers")
+    held = rows("SELECT count(*) FROM orders WHERE status IN ('paid', 'delivered')")[0][0]
+    click.echo(f"Waiting (hold period): {held} paid orders not yet delivered")
+    for scout, name, earned, amount in rows(
+        "SELECT scout_id, scout_name, bounties_earned, bounty_paise FROM analytics.scout_leaderboard ORDER BY rank"
+    ):
+        click.echo(f"Scout {name:10s} {scout}: {earned} bounties, {format_rupees(amount)}")
+    click.echo("Webhooks:")
+    for verdict, reason, count in rows(
+        "SELECT verdict, reason, count(*) FROM webhook_events GROUP BY 1, 2 ORDER BY 3 DESC"
+    ):
+        click.echo(f"  {verdict:10s} {reason:24s} {count:6d}")
+    click.echo(f"  (duplicate answered {market.webhook_statuses[0]}, forged answered {market.webhook_statuses[1]})")
+    stored = rows("SELECT count(*) FILTER (WHERE passed), count(*) FROM check_results WHERE partition_key = :d",
+                  d=day.isoformat())[0]  # fmt: skip
+    click.echo(
+        f"Checks: {'all passed' if checks_ok else 'FAILED, see above'} ({stored[0]}/{stored[1]} in check_results)"
+    )
+    url = engine.url.render_as_string(hide_password=False)
+    click.echo(f"\nExplore this day: DATABASE_URL='{url}' make dev")
+    click.echo("then the Dagster UI at http://127.0.0.1:3000 (Assets -> settlement group, partition")
+    click.echo(f"{day}: materializations, check results and their metadata) and the API at http://127.0.0.1:8000/docs.")
 
 
 @click.command()
-def demo() -> None:
-    """Start the database, migrate, and check readiness through a short-lived API process."""
+@click.option("--orders", type=click.IntRange(50, 5000), default=300, show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+def demo(orders: int, seed: int) -> None:
+    """Simulate a marketplace day through the API and the sandbox, then settle it."""
     settings = settings_or_exit()
-    url = app_database_url(settings)
-    click.echo(f"database:  {make_url(url).render_as_string(hide_password=True)}")
-    revision = migrate_to_head(url, settings)
-    click.echo(f"migration: {revision} (head)")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    with running(uvicorn_args("ingest_api.app:create_app", port), f"{base}/healthz"):
-        ready = requests.get(f"{base}/readyz", timeout=5)
-    click.echo(f"/readyz:   {ready.status_code} {ready.text}")
-    if ready.status_code != 200:
-        raise click.ClickException("the API is not ready")
+    configure_logging("WARNING", "console")  # the summary is the output; logs only for trouble
+    url = fresh_demo_database(app_database_url(settings))
+    settings = settings.model_copy(update={"database_url": url})
+    click.echo(f"database:  {make_url(url).render_as_string(hide_password=True)} (recreated for this demo)")
+    click.echo(f"migration: {migrate_to_head(url, settings)} (head)")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        key = create_key(conn, f"demo-client-{uuid.uuid4().hex[:8]}", "client")
+    api_port, sandbox_port = free_port(), free_port()
+    api, sandbox = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{sandbox_port}"
+    gateway_env = {
+        "PHONEPE_BASE_URL": f"{sandbox}/phonepe",
+        "RAZORPAYX_BASE_URL": f"{sandbox}/razorpayx",
+        "API_PUBLIC_URL": api,
+        "LOG_LEVEL": "WARNING",
+        "DATABASE_URL": url,
+    }
+    settings = settings.model_copy(
+        update={
+            "phonepe_base_url": gateway_env["PHONEPE_BASE_URL"],
+            "razorpayx_base_url": gateway_env["RAZORPAYX_BASE_URL"],
+        }
+    )
+    with (
+        running(["-m", "cli", "sandbox", "--port", str(sandbox_port), "--seed", str(seed)],
+                f"{sandbox}/sandbox/health", env=gateway_env),
+        running(uvicorn_args("ingest_api.app:create_app", api_port, workers=2), f"{api}/healthz", env=gateway_env),
+    ):  # fmt: skip
+        market = Marketplace(api, sandbox, key, random.Random(seed))
+        counts = simulate_day(market, settings, orders)
+        click.echo(f"simulated: {counts}")
+        day = dt.datetime.now(IST).date()
+        checks_ok = run_nightly(settings, day)
+    print_summary(engine, day, checks_ok, market)
+    engine.dispose()
+    if not checks_ok:
+        raise click.ClickException("the nightly settlement did not succeed")

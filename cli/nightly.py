@@ -11,6 +11,8 @@ from cli.context import app_database_url, settings_or_exit
 from cli.migrate import migrate_to_head
 from domain.settings import Settings
 
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
 
 def run_nightly(settings: Settings, day: dt.date) -> bool:
     """Execute `nightly_settlement` for `day` against the project's Dagster instance; True if green."""
@@ -19,12 +21,11 @@ def run_nightly(settings: Settings, day: dt.date) -> bool:
     from pipelines.definitions import defs
     from pipelines.instance import prepare_dagster_home, resource_environment
 
-    for name, value in resource_environment(settings).items():
-        os.environ.setdefault(name, value)
+    os.environ.update(resource_environment(settings))
     os.environ["DAGSTER_HOME"] = str(prepare_dagster_home(settings))
     with dg.DagsterInstance.get() as instance:
         result = defs.resolve_job_def("nightly_settlement").execute_in_process(
-            partition_key=day.isoformat(), instance=instance, raise_on_error=False
+            partition_key=day.isoformat(), instance=instance, raise_on_error=False, run_config=QUIET
         )
         for evaluation in result.get_asset_check_evaluations():
             mark = "pass" if evaluation.passed else "FAIL"

@@ -83,6 +83,16 @@ def ensure_database(server_url: str, database: str) -> str:
     return with_database(server_url, database)
 
 
+def drop_database(server_url: str, database: str) -> None:
+    """Drop `database` if it exists, disconnecting its sessions (demo and test databases only)."""
+    engine = sa.create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+    finally:
+        engine.dispose()
+
+
 def database_url(settings: Settings, database: str = APP_DATABASE) -> str:
     """The URL of one of the project's databases, starting the embedded server when needed.
 

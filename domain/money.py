@@ -44,13 +44,17 @@ class FeeBreakdown:
 
 
 def fee_breakdown(gross_paise: int, platform_fee_bps: int, gateway_fee_bps: int) -> FeeBreakdown:
-    """Split one order's gross into platform fee, gateway fee and what the seller is owed."""
-    platform_fee = bps_of(gross_paise, platform_fee_bps)
-    gateway_fee = bps_of(gross_paise, gateway_fee_bps)
-    seller_net = gross_paise - platform_fee - gateway_fee
-    if seller_net < 0:
+    """Split one order's gross into platform fee, gateway fee and what the seller is owed.
+
+    Two fees rounded up can exceed a tiny gross by a paisa (50% + 50% of 1 paisa); the gateway takes
+    its fee regardless, so the platform fee gives way and the seller's net never goes negative.
+    The SQL view `order_fees` applies the same rule.
+    """
+    if platform_fee_bps + gateway_fee_bps > BPS_DENOMINATOR:
         raise MoneyError("fees exceed the order amount")
-    return FeeBreakdown(gross_paise, platform_fee, gateway_fee, seller_net)
+    gateway_fee = bps_of(gross_paise, gateway_fee_bps)
+    platform_fee = min(bps_of(gross_paise, platform_fee_bps), gross_paise - gateway_fee)
+    return FeeBreakdown(gross_paise, platform_fee, gateway_fee, gross_paise - platform_fee - gateway_fee)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,11 +7,13 @@ in-process executor is the default: on two cores the multiprocess executor costs
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import dagster as dg
 
 from assets import analytics, payouts, quality, settlement
+from assets.partitions import IST
 from assets.resources import PaymentsGatewayResource, PayoutsGatewayResource, PostgresResource, SettingsResource
 
 SETTLEMENT_ASSETS = [
@@ -30,13 +32,18 @@ nightly_settlement = dg.define_asset_job(
     "check everything, create and submit the day's payouts, refresh the analytics tables.",
 )
 
-nightly_settlement_schedule = dg.build_schedule_from_partitioned_job(
-    nightly_settlement,
-    hour_of_day=2,
-    minute_of_hour=0,
+
+@dg.schedule(
+    job=nightly_settlement,
+    cron_schedule="0 2 * * *",
+    execution_timezone="Asia/Kolkata",
     name="nightly_settlement_0200_ist",
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
+def nightly_settlement_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    """At 02:00 IST, settle the IST day that just ended."""
+    previous_day = (context.scheduled_execution_time.astimezone(IST) - dt.timedelta(days=1)).date()
+    return dg.RunRequest(run_key=f"nightly-{previous_day}", partition_key=previous_day.isoformat())
 
 
 @dg.job(description="Submit due pending payouts (retries whose backoff ran out, or the given ids or day).")

@@ -38,8 +38,11 @@ RESOURCE_ENV = {
 
 
 def resource_environment(settings: Settings) -> dict[str, str]:
-    """The variables definitions.py reads through `dg.EnvVar`, filled from the settings' values.
+    """The variables the definitions read (`dg.EnvVar`, and the settings of PostgresResource), from `settings`.
 
     In production the deployment sets them; locally their defaults point at the sandbox.
     """
-    return {name: value(settings) for name, value in RESOURCE_ENV.items()}
+    environment = {name: value(settings) for name, value in RESOURCE_ENV.items()}
+    if settings.database_url:
+        environment["DATABASE_URL"] = settings.database_url
+    return environment

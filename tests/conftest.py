@@ -16,20 +16,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from domain.database import create_engine, ensure_database, psycopg2_url, with_database
+from domain.database import create_engine, drop_database, ensure_database, psycopg2_url, with_database
 from domain.migrations import seed_fee_schedule, upgrade
 from domain.settings import Settings
 
 pytest_plugins = ["tests.sandbox_fixtures"]
 
 warnings.filterwarnings("ignore", module="platformdirs")
-
-
-def drop_database(server_url: str, name: str) -> None:
-    engine = sa.create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -90,6 +90,11 @@ def test_money_errors(bad) -> None:  # type: ignore[no-untyped-def]
         bad()
 
 
+def test_platform_fee_gives_way_when_two_roundings_exceed_the_gross() -> None:
+    fees = fee_breakdown(1, 5000, 5000)  # 0.5 -> 1 and 0.5 -> 1 would take 2 paise of 1
+    assert (fees.platform_fee_paise, fees.gateway_fee_paise, fees.seller_net_paise) == (0, 1, 0)
+
+
 def test_amounts_must_be_integers() -> None:
     with pytest.raises(MoneyError, match="integer paise"):
         bps_of(10.5, 100)  # type: ignore[arg-type]

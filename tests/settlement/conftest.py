@@ -143,8 +143,7 @@ def books(
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
     url = with_database(template_database, name)
-    monkeypatch.setenv("DATABASE_URL", url)
-    for variable, value in resource_environment(sandbox.settings).items():
+    for variable, value in resource_environment(sandbox.settings.model_copy(update={"database_url": url})).items():
         monkeypatch.setenv(variable, value)
     engine = create_engine(url)
     with tempfile.TemporaryDirectory() as home, dg.DagsterInstance.ephemeral(tempdir=home) as instance:

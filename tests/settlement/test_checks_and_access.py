@@ -105,7 +105,8 @@ def test_nightly_schedule_runs_at_two_ist_for_the_previous_day() -> None:
     schedule = defs.resolve_schedule_def("nightly_settlement_0200_ist")
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 2 * * *", "Asia/Kolkata")
     context = dg.build_schedule_context(
-        scheduled_execution_time=dt.datetime(2026, 11, 13, 2, 0, tzinfo=dt.timezone(dt.timedelta(hours=5.5)))
+        repository_def=defs.get_repository_def(),
+        scheduled_execution_time=dt.datetime(2026, 11, 13, 2, 0, tzinfo=dt.timezone(dt.timedelta(hours=5.5))),
     )
     requests = list(schedule.evaluate_tick(context).run_requests or [])
     assert [r.partition_key for r in requests] == ["2026-11-12"]
