@@ -9,6 +9,7 @@ import dagster as dg
 import sqlalchemy as sa
 
 from assets.partitions import Day, daily_partitions
+from assets.payouts import payout_submission
 from assets.resources import PostgresResource
 from assets.settlement import ledger_trial_balance, scout_bounties, settlement_lines
 from assets.sql import statement
@@ -47,6 +48,11 @@ payment_success_daily = _daily_table(
 order_completion_daily = _daily_table(
     "order_completion_daily", "Orders created per IST day and how many completed.", [settlement_lines]
 )
+payout_health_daily = _daily_table(
+    "payout_health_daily",
+    "Payouts per batch day by payee type, status and failure reason, with their gateway attempts.",
+    [payout_submission],
+)
 
 
 @dg.asset(
@@ -68,5 +74,6 @@ ANALYTICS_ASSETS = [
     seller_earnings_daily,
     payment_success_daily,
     order_completion_daily,
+    payout_health_daily,
     scout_leaderboard,
 ]

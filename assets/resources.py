@@ -16,6 +16,7 @@ from domain.database import create_engine, database_url
 from domain.settings import Settings, load_settings
 from gateways.http import HttpOptions
 from gateways.phonepe import PhonePeClient
+from gateways.razorpayx import RazorpayXClient
 
 
 class SettingsResource(dg.ConfigurableResource):
@@ -74,4 +75,29 @@ class PaymentsGatewayResource(dg.ConfigurableResource):
                 pool_size=self.concurrency,
             ),
             concurrency=self.concurrency,
+        )
+
+
+class PayoutsGatewayResource(dg.ConfigurableResource):
+    """RazorpayX (or the sandbox, by base URL). The key secret arrives as `dg.EnvVar`."""
+
+    base_url: str
+    key_id: str
+    key_secret: str
+    account_number: str
+    connect_timeout_s: float = 3.0
+    read_timeout_s: float = 10.0
+    pool_size: int = 16
+
+    def client(self) -> RazorpayXClient:
+        return RazorpayXClient(
+            self.base_url,
+            self.key_id,
+            self.key_secret,
+            self.account_number,
+            options=HttpOptions(
+                connect_timeout_s=self.connect_timeout_s,
+                read_timeout_s=self.read_timeout_s,
+                pool_size=self.pool_size,
+            ),
         )

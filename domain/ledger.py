@@ -152,6 +152,16 @@ def payout_failed_entry(payout_id: str, payee_type: PayeeType, payee_id: str, am
     )
 
 
+def payout_cancelled_entry(payout_id: str, payee_type: PayeeType, payee_id: str, amount_paise: int) -> Entry:
+    """Finance cancelled a payout before the gateway took it: the money goes back to the payee."""
+    return _entry(
+        f"payout:{payout_id}:cancelled",
+        "payout_cancelled",
+        [(PAYOUTS_IN_TRANSIT, amount_paise), (payable_account(payee_type, payee_id), -amount_paise)],
+        payout_id,
+    )
+
+
 def payout_reversed_entry(payout_id: str, payee_type: PayeeType, payee_id: str, amount_paise: int) -> Entry:
     """The bank returned a completed payout: the money is ours again and owed to the payee again."""
     return _entry(

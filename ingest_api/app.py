@@ -13,7 +13,7 @@ from ingest_api.auth import ApiKeyCache
 from ingest_api.errors import install_error_handlers
 from ingest_api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from ingest_api.ratelimit import SharedRateLimiter
-from ingest_api.routers import admin, orders, users, webhooks
+from ingest_api.routers import admin, orders, payouts, users, webhooks
 
 API_VERSION = "1.0.0"
 
@@ -45,4 +45,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(orders.router)
     app.include_router(admin.router)
     app.include_router(webhooks.router)
+    app.include_router(payouts.router)
     return app

@@ -46,6 +46,17 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "recruiter_invalid": (422, "The recruiter does not exist, is not an active scout, or is the user itself."),
     "referral_conflict": (422, "The referral fields contradict each other."),
     "referral_cycle": (409, "The recruiter change would create a referral cycle."),
+    "payout_not_found": (404, "No such payout."),
+    "payout_below_minimum": (422, "The amount is below the minimum payout of the fee schedule in effect."),
+    "insufficient_balance": (422, "The amount exceeds the available balance less requests already waiting."),
+    "not_an_active_scout": (422, "Only an active scout can request a withdrawal."),
+    "illegal_payout_transition": (409, "The payout's status does not allow this action."),
+    "payout_busy": (409, "The payout is being submitted right now; try again shortly."),
+    "payout_outcome_unknown": (409, "A gateway call for this payout has no known outcome yet; it is resolved first."),
+    "payout_already_retried": (409, "This failed payout was already retried as another payout."),
+    "payee_without_destination": (422, "The payee has no payout destination."),
+    "payee_not_active": (422, "The payee is not active."),
+    "payee_on_hold": (409, "Payouts to this payee are on hold."),
 }
 
 

@@ -30,6 +30,10 @@ RESOURCE_ENV = {
     "PHONEPE_BASE_URL": lambda s: s.phonepe_base_url,
     "PHONEPE_CLIENT_ID": lambda s: s.phonepe_client_id,
     "PHONEPE_CLIENT_SECRET": lambda s: s.phonepe_client_secret.get_secret_value(),
+    "RAZORPAYX_BASE_URL": lambda s: s.razorpayx_base_url,
+    "RAZORPAYX_KEY_ID": lambda s: s.razorpayx_key_id,
+    "RAZORPAYX_KEY_SECRET": lambda s: s.razorpayx_key_secret.get_secret_value(),
+    "RAZORPAYX_ACCOUNT_NUMBER": lambda s: s.razorpayx_account_number,
 }
 
 

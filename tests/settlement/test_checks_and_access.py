@@ -58,8 +58,9 @@ def test_every_check_passes_and_is_stored_on_a_good_day(books: Books) -> None:
         "ledger_sums_to_zero": True,
         "entries_have_lines": True,
         "accounts_well_named": True,
+        "payout_invariants": True,
     }
-    assert books.one("SELECT count(*) AS n FROM check_results WHERE passed").n == 6
+    assert books.one("SELECT count(*) AS n FROM check_results WHERE passed").n == 7
 
 
 def test_analyst_reads_analytics_and_nothing_else(books: Books) -> None:

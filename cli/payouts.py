@@ -1,0 +1,170 @@
+"""`settle payouts create|submit|status`: the payout jobs from the command line, in this process.
+
+`submit` honours two variables meant for crash drills: SETTLE_PAYOUTS_PAUSE_AT names a point of the
+submission protocol (`attempt_recorded`, `gateway_call`, `gateway_answered`) where the process writes
+the payout id to SETTLE_PAYOUTS_PAUSE_FILE and then stops (at `gateway_call` it carries on into the
+call), so a test or an operator can kill it there and prove nothing is lost or paid twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+import sqlalchemy as sa
+
+from cli.context import app_database_url, settings_or_exit
+from domain.settings import Settings
+
+PAUSE_AT = "SETTLE_PAYOUTS_PAUSE_AT"
+PAUSE_FILE = "SETTLE_PAYOUTS_PAUSE_FILE"
+PAUSE_S = 3600
+
+
+def pause_hook() -> Any:
+    """The crash-drill hook from the environment, or None."""
+    point, marker = os.environ.get(PAUSE_AT), os.environ.get(PAUSE_FILE)
+    if not point or not marker:
+        return None
+
+    def hook(at: str, payout_id: str) -> None:
+        if at != point:
+            return
+        Path(marker).write_text(payout_id)
+        if at != "gateway_call":
+            time.sleep(PAUSE_S)
+
+    return hook
+
+
+def _engine(settings: Settings) -> sa.Engine:
+    from domain.database import create_engine
+
+    return create_engine(app_database_url(settings), pool_size=2 * settings.payout_concurrency + 1)
+
+
+def submit_now(settings: Settings, **options: Any) -> dict[str, Any]:
+    from assets.payout_engine import SubmitOptions, submit_pending
+    from gateways.razorpayx import RazorpayXClient
+
+    engine = _engine(settings)
+    client = RazorpayXClient.from_settings(settings)
+    try:
+        summary = submit_pending(engine, client, SubmitOptions.from_settings(settings, **options), hook=pause_hook())
+    finally:
+        client.close()
+        engine.dispose()
+    return summary.as_dict()
+
+
+def create_now(settings: Settings, day: dt.date) -> dict[str, Any]:
+    from assets.payout_engine import create_batch
+    from assets.sql import statement
+
+    engine = _engine(settings)
+    try:
+        with engine.begin() as conn:
+            return create_batch(conn, day, statement)
+    finally:
+        engine.dispose()
+
+
+def status_now(settings: Settings, *, poll_after_s: float = 0.0) -> dict[str, int]:
+    from assets.payout_engine import apply_webhooks, poll_in_flight
+    from gateways.razorpayx import RazorpayXClient
+
+    engine = _engine(settings)
+    client = RazorpayXClient.from_settings(settings)
+    try:
+        webhooks = apply_webhooks(engine)
+        polled = poll_in_flight(engine, client, older_than_s=poll_after_s)
+    finally:
+        client.close()
+        engine.dispose()
+    return {**{f"webhook_{k}": v for k, v in webhooks.items()}, **{f"poll_{k}": v for k, v in polled.items()}}
+
+
+PAYOUTS_OF_DAY = sa.text(
+    """
+    SELECT p.payout_id, p.payee_type, p.payee_id, p.amount_paise, p.status, p.attempt_count, p.failure_reason,
+           p.retry_of_payout_id
+    FROM payouts p WHERE p.batch_date = :day ORDER BY p.payee_type, p.payee_id, p.payout_id
+    """
+)
+
+
+def run_payouts(settings: Settings, day: dt.date, *, settle_wait_s: float = 5.0) -> dict[str, Any]:
+    """Create (if the nightly run has not) and submit the day's payouts, then bring their status up to date.
+
+    For the demo: returns {"created", "submission", "status", "payouts": [row dicts], "totals": {status:
+    [count, paise]}} where a payout that needed more than one attempt counts as retried in "retried".
+    """
+    created = create_now(settings, day)
+    submission = submit_now(settings, batch_date=day)
+    deadline = time.monotonic() + settle_wait_s
+    status: dict[str, int] = {}
+    while True:
+        for key, value in status_now(settings).items():
+            status[key] = status.get(key, 0) + value
+        engine = _engine(settings)
+        try:
+            with engine.connect() as conn:
+                rows = [dict(row._mapping) for row in conn.execute(PAYOUTS_OF_DAY, {"day": day})]
+        finally:
+            engine.dispose()
+        if not any(row["status"] in ("pending", "processing") for row in rows) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    totals: dict[str, list[int]] = {}
+    for row in rows:
+        count_paise = totals.setdefault(row["status"], [0, 0])
+        count_paise[0] += 1
+        count_paise[1] += row["amount_paise"]
+    return {
+        "created": created["payouts_created"],
+        "held_back": created["held_back"],
+        "submission": submission,
+        "status": status,
+        "payouts": rows,
+        "totals": totals,
+        "retried": sum(1 for row in rows if row["attempt_count"] > 1 or row["retry_of_payout_id"]),
+    }
+
+
+@click.group()
+def payouts() -> None:
+    """Create, submit and track payouts to sellers and scouts."""
+
+
+@payouts.command()
+@click.option("--date", "day", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Batch day (IST).")
+def create(day: dt.datetime) -> None:
+    """Create one day's payout batch (the nightly job does this after its checks pass)."""
+    result = create_now(settings_or_exit(), day.date())
+    click.echo(f"payouts created: {result['payouts_created']} ({result['amount_paise']} paise)")
+    for held in result["held_back"]:
+        click.echo(f"  held back: {held['payee_type']} {held['payee_id']} ({held['reason']})")
+
+
+@payouts.command()
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Only this batch day.")
+@click.option("--payout-id", "payout_ids", multiple=True, help="Only these payouts.")
+@click.option("--concurrency", type=click.IntRange(1, 64), help="Overrides PAYOUT_CONCURRENCY.")
+def submit(day: dt.datetime | None, payout_ids: tuple[str, ...], concurrency: int | None) -> None:
+    """Submit due pending payouts to RazorpayX."""
+    settings = settings_or_exit()
+    if concurrency is not None:
+        settings = settings.model_copy(update={"payout_concurrency": concurrency})
+    result = submit_now(settings, batch_date=day.date() if day else None, payout_ids=payout_ids or None)
+    click.echo(f"payout submission: {result}")
+
+
+@payouts.command()
+@click.option("--poll-after-s", default=0.0, show_default=True, help="Poll payouts processing for this long.")
+def status(poll_after_s: float) -> None:
+    """Apply stored RazorpayX webhooks and poll payouts still processing."""
+    click.echo(f"payout status: {status_now(settings_or_exit(), poll_after_s=poll_after_s)}")

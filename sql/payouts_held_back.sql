@@ -1,0 +1,25 @@
+-- Payees owed at least the minimum payout (sellers) or with a withdrawal request (scouts) who were
+-- not paid, and why: no payout destination, not active, or on hold. Never paid to a default.
+-- :day  date, the batch day
+WITH schedule AS (
+    SELECT min_payout_paise FROM fee_schedules WHERE effective_from <= :day ORDER BY effective_from DESC LIMIT 1
+),
+owed AS (
+    SELECT i.payee_type, i.payee_id, sum(i.uncovered_paise)::bigint AS available_paise
+    FROM payee_items i WHERE i.eligible GROUP BY i.payee_type, i.payee_id
+),
+wanting AS (
+    SELECT o.payee_type, o.payee_id, o.available_paise FROM owed o CROSS JOIN schedule s
+    WHERE (o.payee_type = 'seller' AND o.available_paise >= s.min_payout_paise)
+       OR (o.payee_type = 'scout'
+           AND EXISTS (SELECT 1 FROM scout_payout_requests r WHERE r.scout_id = o.payee_id AND r.status = 'requested'))
+)
+SELECT w.payee_type, w.payee_id, w.available_paise,
+       CASE WHEN h.payee_hold_id IS NOT NULL THEN 'on_hold'
+            WHEN u.status <> 'active' THEN 'payee_not_active'
+            ELSE 'no_payout_destination' END AS reason
+FROM wanting w
+JOIN users u ON u.user_id = w.payee_id
+LEFT JOIN payee_holds h ON h.payee_id = w.payee_id AND h.released_at IS NULL
+WHERE h.payee_hold_id IS NOT NULL OR u.status <> 'active' OR u.payout_destination IS NULL
+ORDER BY w.payee_type, w.payee_id
