@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import random
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +25,7 @@ from sqlalchemy.engine import make_url
 from cli.context import app_database_url, settings_or_exit
 from cli.migrate import migrate_to_head
 from cli.nightly import run_nightly
+from cli.payouts import run_payouts
 from cli.processes import free_port, running, uvicorn_args
 from domain.api_keys import create_key
 from domain.database import create_engine, drop_database, ensure_database
@@ -64,7 +67,8 @@ class Marketplace:
     def user(self, role: str, n: int, **extra: Any) -> dict[str, Any]:
         body: dict[str, Any] = {"role": role, "name": f"{role.title()} {n}", "email": f"{role}{n}@demo.example"}
         if role in ("seller", "scout"):
-            body["payout_destination"] = {"vpa": f"{role}{n}@okdemo"}
+            # The sandbox's bank refuses any VPA containing "fail": seller 4's payout will fail.
+            body["payout_destination"] = {"vpa": f"{role}{n}{'fail' if (role, n) == ('seller', 4) else ''}@okdemo"}
         return self.post("/v1/users", {**body, **extra})
 
     def order(self, buyer: str, seller: str, amount_paise: int) -> str:
@@ -148,6 +152,31 @@ def simulate_day(market: Marketplace, settings: Settings, orders: int) -> dict[s
     return counts
 
 
+def inject_payout_faults(market: Marketplace) -> None:
+    """The gateway will answer the first two payout calls with 503: those payouts back off and retry."""
+    faults = {"seed": 1, "endpoints": {"payout_create": {"error_rate": 1.0, "error_status": 503, "limit": 2}}}
+    market.http.put(f"{market.sandbox}/sandbox/faults", json=faults, timeout=30).raise_for_status()
+
+
+def pay_out(settings: Settings, day: dt.date) -> dict[str, Any]:
+    """The nightly run submitted the day's payouts; retry the ones that met a 503, then track them all."""
+    time.sleep(2 * settings.payout_backoff_max_s)  # past the back-off
+    return run_payouts(settings, day)
+
+
+def print_payouts(result: dict[str, Any]) -> None:
+    click.echo("Payouts (RazorpayX sandbox):")
+    for status, (count, paise) in sorted(result["totals"].items()):
+        click.echo(f"  {status:12s} {count:4d}  {format_rupees(paise)}")
+    click.echo(f"  retried after a transient gateway error: {result['retried']}")
+    for row in result["payouts"]:
+        if row["status"] == "failed":
+            click.echo(f"  failed: {row['payee_id']} {format_rupees(row['amount_paise'])}: {row['failure_reason']}"
+                       " (the money is back in the payee's balance)")  # fmt: skip
+    for held in result["held_back"]:
+        click.echo(f"  held back: {held}")
+
+
 def print_summary(engine: sa.Engine, day: dt.date, checks_ok: bool, market: Marketplace) -> None:
     def rows(sql: str, **params: Any) -> list[Any]:
         with engine.connect() as conn:
@@ -191,7 +220,9 @@ def print_summary(engine: sa.Engine, day: dt.date, checks_ok: bool, market: Mark
     click.echo(
         f"Checks: {'all passed' if checks_ok else 'FAILED, see above'} ({stored[0]}/{stored[1]} in check_results)"
     )
-    url = engine.url.render_as_string(hide_password=False)
+
+
+def print_where_to_look(url: str, day: dt.date) -> None:
     click.echo(f"\nExplore this day: DATABASE_URL='{url}' make dev")
     click.echo("then the Dagster UI at http://127.0.0.1:3000 (Assets -> settlement group, partition")
     click.echo(f"{day}: materializations, check results and their metadata) and the API at http://127.0.0.1:8000/docs.")
@@ -205,7 +236,12 @@ def demo(orders: int, seed: int) -> None:
     settings = settings_or_exit()
     configure_logging("WARNING", "console")  # the summary is the output; logs only for trouble
     url = fresh_demo_database(app_database_url(settings))
-    settings = settings.model_copy(update={"database_url": url})
+    # Back-off in seconds rather than minutes, so the demo shows a retried payout while you watch.
+    quick_retries = {"PAYOUT_BACKOFF_BASE_S": "0.2", "PAYOUT_BACKOFF_MAX_S": "1.0"}
+    os.environ.update(quick_retries)
+    settings = settings.model_copy(
+        update={"database_url": url, "payout_backoff_base_s": 0.2, "payout_backoff_max_s": 1.0}
+    )
     click.echo(f"database:  {make_url(url).render_as_string(hide_password=True)} (recreated for this demo)")
     click.echo(f"migration: {migrate_to_head(url, settings)} (head)")
     engine = create_engine(url)
@@ -235,8 +271,13 @@ def demo(orders: int, seed: int) -> None:
         counts = simulate_day(market, settings, orders)
         click.echo(f"simulated: {counts}")
         day = dt.datetime.now(IST).date()
+        inject_payout_faults(market)
         checks_ok = run_nightly(settings, day)
+        payouts = pay_out(settings, day) if checks_ok else None
     print_summary(engine, day, checks_ok, market)
+    if payouts is not None:
+        print_payouts(payouts)
+    print_where_to_look(url, day)
     engine.dispose()
     if not checks_ok:
         raise click.ClickException("the nightly settlement did not succeed")

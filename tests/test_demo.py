@@ -23,3 +23,5 @@ def test_demo_settles_a_simulated_day(database_url: str, monkeypatch: pytest.Mon
     assert "Checks: all passed (7/7 in check_results)" in out
     assert "rejected   bad_signature                 1" in out
     assert "duplicate  already_accepted              1" in out
+    assert "retried after a transient gateway error: 2" in out
+    assert "(the money is back in the payee's balance)" in out  # seller 4's bank refuses
