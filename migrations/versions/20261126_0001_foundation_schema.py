@@ -26,12 +26,24 @@ CREATE FUNCTION ledger_refuse_unbalanced() RETURNS trigger LANGUAGE plpgsql AS $
 DECLARE
     bad record;
 BEGIN
-    -- Referential integrity, set-based: one anti-join per statement instead of two foreign-key
-    -- queries per line. Entries and accounts are never deleted, so checking at insert suffices.
-    SELECT n.entry_id, n.account_id INTO bad FROM new_lines n
-    WHERE NOT EXISTS (SELECT 1 FROM journal_entries e WHERE e.entry_id = n.entry_id)
-       OR NOT EXISTS (SELECT 1 FROM ledger_accounts a WHERE a.account_id = n.account_id)
+    -- Referential integrity once per statement, for each distinct entry and account it touches,
+    -- instead of two foreign-key queries per line. Entries and accounts are never deleted, so
+    -- checking at insert suffices. The aggregates in the LATERAL subqueries keep the planner from
+    -- turning the probes into a join that would scan the whole table on every statement.
+    SELECT touched.entry_id, NULL::text AS account_id INTO bad
+    FROM (SELECT DISTINCT entry_id FROM new_lines) AS touched
+    CROSS JOIN LATERAL (SELECT count(*) AS n FROM journal_entries e WHERE e.entry_id = touched.entry_id) AS known
+    WHERE known.n = 0
     LIMIT 1;
+    IF NOT FOUND THEN
+        SELECT NULL::bigint AS entry_id, touched.account_id INTO bad
+        FROM (SELECT DISTINCT account_id FROM new_lines) AS touched
+        CROSS JOIN LATERAL (
+            SELECT count(*) AS n FROM ledger_accounts a WHERE a.account_id = touched.account_id
+        ) AS known
+        WHERE known.n = 0
+        LIMIT 1;
+    END IF;
     IF FOUND THEN
         RAISE EXCEPTION 'ledger line refers to an unknown entry % or account %', bad.entry_id, bad.account_id
             USING ERRCODE = 'foreign_key_violation';
