@@ -20,14 +20,13 @@ _INSERT = sa.text(
 
 
 def create_app() -> FastAPI:
-    engine = create_engine(os.environ["DATABASE_URL"], pool_size=10, pool_pre_ping=False)
+    engine = create_engine(os.environ["DATABASE_URL"], isolation_level="AUTOCOMMIT", pool_size=16, pool_pre_ping=False)
     app = FastAPI()
 
     @app.post("/v1/orders", status_code=201)
     def create_order(body: dict[str, object]) -> Response:
         order_id = new_id("ord")
         with engine.connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT")
             conn.execute(_INSERT, {**body, "order_id": order_id})
         return Response(f'{{"order_id": "{order_id}"}}', status_code=201, media_type="application/json")
 

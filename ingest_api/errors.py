@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -131,6 +132,12 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(request, ApiError(code))
 
 
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """A lost or refused database connection is the server's trouble and passes: 503, retry shortly."""
+    log.warning("database_unavailable", error_type=type(exc).__name__)
+    return error_response(request, ApiError("database_unavailable", headers={"Retry-After": "1"}))
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled_error", error_type=type(exc).__name__)
     return error_response(request, ApiError("internal_error"))
@@ -140,4 +147,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(sa.exc.OperationalError, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected)
