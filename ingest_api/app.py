@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # it on check-in, cost a quarter of a worker's time on the hot path. Its pool holds as many
     # connections as requests a worker runs at once, so none is opened and closed per request.
     autocommit = create_engine(
-        url, isolation_level="AUTOCOMMIT", pool_size=16, max_overflow=8, pool_recycle=1800, pool_pre_ping=False
+        url, isolation_level="AUTOCOMMIT", pool_size=24, max_overflow=8, pool_recycle=1800, pool_pre_ping=False
     )
     app.state.autocommit_engine = autocommit
     app.state.migration_head = head_revision(url)
