@@ -24,6 +24,7 @@ import structlog
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
+from domain.settings import Settings
 from gateways.errors import FinalError, GatewayError, NotFoundError, OutcomeUnknownError, RetriableError
 
 log = structlog.get_logger(__name__)
@@ -39,6 +40,15 @@ class HttpOptions:
     read_retries: int = 2
     backoff_base_s: float = 0.2
     backoff_max_s: float = 5.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> HttpOptions:
+        """The configured timeouts, and a pool large enough for the payout submitters."""
+        return cls(
+            connect_timeout_s=settings.gateway_connect_timeout_s,
+            read_timeout_s=settings.gateway_read_timeout_s,
+            pool_size=max(8, settings.payout_concurrency),
+        )
 
 
 ErrorParser = Callable[[Any], str | None]

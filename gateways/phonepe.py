@@ -89,17 +89,12 @@ class PhonePeClient(PaymentsGateway):
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> PhonePeClient:
-        options = HttpOptions(
-            connect_timeout_s=settings.gateway_connect_timeout_s,
-            read_timeout_s=settings.gateway_read_timeout_s,
-            pool_size=max(8, settings.payout_concurrency),
-        )
         return cls(
             settings.phonepe_base_url,
             settings.phonepe_client_id,
             settings.phonepe_client_secret.get_secret_value(),
             settings.phonepe_client_version,
-            options=overrides.pop("options", options),
+            options=overrides.pop("options", None) or HttpOptions.from_settings(settings),
             **overrides,
         )
 

@@ -86,17 +86,12 @@ class RazorpayXClient(PayoutsGateway):
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> RazorpayXClient:
-        options = HttpOptions(
-            connect_timeout_s=settings.gateway_connect_timeout_s,
-            read_timeout_s=settings.gateway_read_timeout_s,
-            pool_size=max(8, settings.payout_concurrency),
-        )
         return cls(
             settings.razorpayx_base_url,
             settings.razorpayx_key_id,
             settings.razorpayx_key_secret.get_secret_value(),
             settings.razorpayx_account_number,
-            options=overrides.pop("options", options),
+            options=overrides.pop("options", None) or HttpOptions.from_settings(settings),
             **overrides,
         )
 
