@@ -55,9 +55,8 @@ class Decision:
 class SharedRateLimiter:
     """Fixed one-minute windows per bucket (an API key, a source address), counted in PostgreSQL."""
 
-    def __init__(self, autocommit_engine: sa.Engine, sync_interval_s: float) -> None:
-        """`autocommit_engine`: each flush is one upsert, committed on its own."""
-        self._engine = autocommit_engine
+    def __init__(self, engine: sa.Engine, sync_interval_s: float) -> None:
+        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._sync_interval_s = sync_interval_s
         self._lock = threading.Lock()
         self._buckets: dict[str, _Bucket] = {}
