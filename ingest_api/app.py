@@ -33,6 +33,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # dropped one is invalidated on first use.
     engine = create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800, pool_pre_ping=False)
     app.state.engine = engine
+    # Order creation is one statement: its connections are in autocommit from the start. Switching a
+    # pooled connection per request, and SQLAlchemy resetting it on check-in, cost a quarter of a
+    # worker's time on the hot path; the pool holds as many connections as a worker runs at once.
+    app.state.order_engine = create_engine(
+        url, isolation_level="AUTOCOMMIT", pool_size=16, max_overflow=8, pool_recycle=1800, pool_pre_ping=False
+    )
     app.state.migration_head = head_revision(url)
     app.state.api_key_cache = ApiKeyCache(engine, settings.api_key_cache_ttl_s)
     app.state.rate_limiter = SharedRateLimiter(engine, settings.rate_limit_sync_interval_s)
