@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import click
 
-from cli.context import app_database_url, settings_or_exit
+from cli.context import settings_or_exit
 from domain.api_keys import ApiKeyError, create_key, revoke_key
-from domain.database import create_engine
+from domain.database import create_engine, database_url
 from domain.schema import API_KEY_ROLES
 
 
@@ -23,7 +23,7 @@ def api_key() -> None:
 @click.option("--role", type=click.Choice(API_KEY_ROLES), required=True)
 def create(name: str, role: str) -> None:
     """Create a key and print it once."""
-    engine = create_engine(app_database_url(settings_or_exit()))
+    engine = create_engine(database_url(settings_or_exit()))
     try:
         with engine.begin() as conn:
             key = create_key(conn, name, role)
@@ -39,7 +39,7 @@ def create(name: str, role: str) -> None:
 @click.option("--name", required=True)
 def revoke(name: str) -> None:
     """Revoke a key; API workers stop accepting it within API_KEY_CACHE_TTL_S."""
-    engine = create_engine(app_database_url(settings_or_exit()))
+    engine = create_engine(database_url(settings_or_exit()))
     try:
         with engine.begin() as conn:
             revoked = revoke_key(conn, name)

@@ -1,10 +1,9 @@
-"""Shared start-up for commands: settings (with a readable error) and the database URL."""
+"""Shared start-up for commands: settings, with a readable error naming the bad variable."""
 
 from __future__ import annotations
 
 import click
 
-from domain.database import database_url
 from domain.logging import configure_logging
 from domain.settings import ConfigurationError, Settings, load_settings
 
@@ -14,9 +13,5 @@ def settings_or_exit() -> Settings:
         settings = load_settings()
     except ConfigurationError as exc:
         raise click.ClickException(str(exc)) from None
-    configure_logging(settings.log_level, "console" if settings.log_format == "console" else "json")
+    configure_logging(settings.log_level, settings.log_format)
     return settings
-
-
-def app_database_url(settings: Settings) -> str:
-    return database_url(settings)

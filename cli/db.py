@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 from sqlalchemy.engine import make_url
 
-from cli.context import app_database_url, settings_or_exit
-from domain.database import embedded_pgdata, stop_embedded_server
+from cli.context import settings_or_exit
+from domain.database import database_url, embedded_pgdata, stop_embedded_server
 
 
 @click.group()
@@ -18,7 +18,7 @@ def db() -> None:
 def up() -> None:
     """Start the embedded server (if DATABASE_URL is unset) and create the application database."""
     settings = settings_or_exit()
-    url = app_database_url(settings)
+    url = database_url(settings)
     where = "DATABASE_URL" if settings.database_url else f"embedded, data dir {embedded_pgdata(settings)}"
     click.echo(f"database ready ({where})")
     click.echo(make_url(url).render_as_string(hide_password=True))
@@ -38,4 +38,4 @@ def down() -> None:
 @db.command()
 def url() -> None:
     """Print the application database URL (starting the embedded server if needed)."""
-    click.echo(app_database_url(settings_or_exit()))
+    click.echo(database_url(settings_or_exit()))

@@ -22,13 +22,13 @@ import requests
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from cli.context import app_database_url, settings_or_exit
+from cli.context import settings_or_exit
 from cli.migrate import migrate_to_head
 from cli.nightly import run_nightly
 from cli.payouts import run_payouts
 from cli.processes import free_port, running, uvicorn_args
 from domain.api_keys import create_key
-from domain.database import create_engine, drop_database, ensure_database
+from domain.database import create_engine, database_url, drop_database, ensure_database
 from domain.logging import configure_logging
 from domain.money import format_rupees
 from domain.settings import Settings
@@ -235,7 +235,7 @@ def demo(orders: int, seed: int) -> None:
     """Simulate a marketplace day through the API and the sandbox, then settle it."""
     settings = settings_or_exit()
     configure_logging("WARNING", "console")  # the summary is the output; logs only for trouble
-    url = fresh_demo_database(app_database_url(settings))
+    url = fresh_demo_database(database_url(settings))
     # Back-off in seconds rather than minutes, so the demo shows a retried payout while you watch.
     quick_retries = {"PAYOUT_BACKOFF_BASE_S": "0.2", "PAYOUT_BACKOFF_MAX_S": "1.0"}
     os.environ.update(quick_retries)

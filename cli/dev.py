@@ -11,9 +11,10 @@ import time
 
 import click
 
-from cli.context import app_database_url, settings_or_exit
+from cli.context import settings_or_exit
 from cli.migrate import migrate_to_head
 from cli.processes import uvicorn_args
+from domain.database import database_url
 from pipelines.instance import prepare_dagster_home, resource_environment
 
 
@@ -26,7 +27,7 @@ def _interrupt(signum: int, frame: object) -> None:
 def dev(ui_port: int) -> None:
     """Serve API (API_PORT), sandbox (SANDBOX_PORT) and Dagster UI for finance to explore."""
     settings = settings_or_exit()
-    migrate_to_head(app_database_url(settings), settings)
+    migrate_to_head(database_url(settings), settings)
     sandbox = f"http://127.0.0.1:{settings.sandbox_port}"
     env = {
         **os.environ,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from cli.context import app_database_url, settings_or_exit
+from cli.context import settings_or_exit
 from domain import migrations
-from domain.database import create_engine
+from domain.database import create_engine, database_url
 from domain.settings import Settings
 
 
@@ -25,5 +25,5 @@ def migrate_to_head(url: str, settings: Settings) -> str | None:
 def migrate() -> None:
     """Apply every pending migration."""
     settings = settings_or_exit()
-    revision = migrate_to_head(app_database_url(settings), settings)
+    revision = migrate_to_head(database_url(settings), settings)
     click.echo(f"schema at {revision}")

@@ -7,8 +7,9 @@ import os
 
 import click
 
-from cli.context import app_database_url, settings_or_exit
+from cli.context import settings_or_exit
 from cli.migrate import migrate_to_head
+from domain.database import database_url
 from domain.settings import Settings
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -38,7 +39,7 @@ def run_nightly(settings: Settings, day: dt.date) -> bool:
 def nightly(day: dt.datetime) -> None:
     """Settle one day now (the same job the 02:00 IST schedule runs)."""
     settings = settings_or_exit()
-    migrate_to_head(app_database_url(settings), settings)
+    migrate_to_head(database_url(settings), settings)
     ok = run_nightly(settings, day.date())
     click.echo(f"nightly settlement for {day.date()}: {'succeeded' if ok else 'FAILED'}")
     if not ok:

@@ -17,7 +17,7 @@ from typing import Any
 import click
 import sqlalchemy as sa
 
-from cli.context import app_database_url, settings_or_exit
+from cli.context import settings_or_exit
 from domain.settings import Settings
 
 PAUSE_AT = "SETTLE_PAYOUTS_PAUSE_AT"
@@ -42,9 +42,9 @@ def pause_hook() -> Any:
 
 
 def _engine(settings: Settings) -> sa.Engine:
-    from domain.database import create_engine
+    from domain.database import create_engine, database_url
 
-    return create_engine(app_database_url(settings), pool_size=2 * settings.payout_concurrency + 1)
+    return create_engine(database_url(settings), pool_size=2 * settings.payout_concurrency + 1)
 
 
 def submit_now(settings: Settings, **options: Any) -> dict[str, Any]:
@@ -107,18 +107,18 @@ def run_payouts(settings: Settings, day: dt.date, *, settle_wait_s: float = 5.0)
     submission = submit_now(settings, batch_date=day)
     deadline = time.monotonic() + settle_wait_s
     status: dict[str, int] = {}
-    while True:
-        for key, value in status_now(settings).items():
-            status[key] = status.get(key, 0) + value
-        engine = _engine(settings)
-        try:
+    engine = _engine(settings)
+    try:
+        while True:
+            for key, value in status_now(settings).items():
+                status[key] = status.get(key, 0) + value
             with engine.connect() as conn:
                 rows = [dict(row._mapping) for row in conn.execute(PAYOUTS_OF_DAY, {"day": day})]
-        finally:
-            engine.dispose()
-        if not any(row["status"] in ("pending", "processing") for row in rows) or time.monotonic() > deadline:
-            break
-        time.sleep(0.5)
+            if not any(row["status"] in ("pending", "processing") for row in rows) or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+    finally:
+        engine.dispose()
     totals: dict[str, list[int]] = {}
     for row in rows:
         count_paise = totals.setdefault(row["status"], [0, 0])
