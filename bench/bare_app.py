@@ -12,6 +12,7 @@ from fastapi import FastAPI, Response
 
 from domain.database import create_engine
 from domain.ids import new_id
+from ingest_api.app import TELEMETRY_OFF
 
 _INSERT = sa.text(
     "INSERT INTO orders (order_id, buyer_id, seller_id, listing_id, amount_paise) "
@@ -21,7 +22,7 @@ _INSERT = sa.text(
 
 def create_app() -> FastAPI:
     engine = create_engine(os.environ["DATABASE_URL"], isolation_level="AUTOCOMMIT", pool_size=16, pool_pre_ping=False)
-    app = FastAPI()
+    app = FastAPI(telemetry=TELEMETRY_OFF)  # as the API runs: no OpenTelemetry provider is configured
 
     @app.post("/v1/orders", status_code=201)
     def create_order(body: dict[str, object]) -> Response:

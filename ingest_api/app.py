@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 
 from domain.database import create_engine, database_url
 from domain.logging import configure_logging
@@ -16,6 +17,7 @@ from ingest_api.ratelimit import SharedRateLimiter
 from ingest_api.routers import admin, orders, payouts, users, webhooks
 
 API_VERSION = "1.0.0"
+TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -27,6 +29,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=API_VERSION,
         description="Records users, orders, fulfilment events, refunds, payout requests and verified "
         "gateway webhooks. Append-only and idempotent; money moves in the batch pipeline.",
+        # Metrics are Prometheus and logs structlog; with no OpenTelemetry provider configured, FastAPI's
+        # native telemetry would only re-check for one on every request.
+        telemetry=TELEMETRY_OFF,
     )
     app.state.settings = settings
     # No pre-ping: it would add a round trip to every request. Stale connections are recycled and a

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg2
 import sqlalchemy as sa
 import structlog
 from fastapi import FastAPI, Request
@@ -147,5 +148,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(sa.exc.OperationalError, _database_unavailable)
+    for lost in (sa.exc.OperationalError, psycopg2.OperationalError, psycopg2.InterfaceError):
+        app.add_exception_handler(lost, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected)

@@ -6,10 +6,11 @@ Pure ASGI (not `BaseHTTPMiddleware`) because it is on every request's path and m
 from __future__ import annotations
 
 import re
+import secrets
 import time
-import uuid
 
 import structlog
+from prometheus_client import Counter, Histogram
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -19,6 +20,20 @@ from ingest_api.metrics import LATENCY, REQUESTS
 log = structlog.get_logger("ingest_api.access")
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_MAX_SERIES = 1_000
+_series_cache: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+
+def _series(method: str, route: str, status: int) -> tuple[Counter, Histogram]:
+    """The request counter and latency histogram of one label set, looked up once per process
+    (`labels()` takes a lock and builds a key on every call)."""
+    found = _series_cache.get((method, route, status))
+    if found is None:
+        labels = (method[:16], route, str(status))
+        found = (REQUESTS.labels(*labels), LATENCY.labels(*labels))
+        if len(_series_cache) < _MAX_SERIES:
+            _series_cache[(method, route, status)] = found
+    return found
 
 
 class RequestContextMiddleware:
@@ -41,7 +56,7 @@ class RequestContextMiddleware:
                 incoming = value
                 break
         request_id = incoming.decode("latin-1") if _SAFE_REQUEST_ID.match(incoming.decode("latin-1")) else ""
-        request_id = request_id or uuid.uuid4().hex
+        request_id = request_id or secrets.token_hex(16)
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         structlog.contextvars.clear_contextvars()
@@ -62,9 +77,9 @@ class RequestContextMiddleware:
             elapsed = time.perf_counter() - started
             route = scope.get("route")
             template = getattr(route, "path", None)
-            labels = (scope["method"], template or "unmatched", str(status))
-            REQUESTS.labels(*labels).inc()
-            LATENCY.labels(*labels).observe(elapsed)
+            requests, latency = _series(scope["method"], template or "unmatched", status)
+            requests.inc()
+            latency.observe(elapsed)
             log.info(
                 "request",
                 method=scope["method"],

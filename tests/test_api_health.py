@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import logging
 
 import pytest
+import structlog
 from fastapi.testclient import TestClient
 
 from domain.database import create_engine
@@ -47,11 +47,11 @@ def test_readyz_reports_unreachable_database(settings: Settings) -> None:
     assert "127.0.0.1" not in response.text and "psycopg2" not in response.text
 
 
-def test_request_id_is_returned_and_logged(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO):
+def test_request_id_is_returned_and_logged(client: TestClient) -> None:
+    with structlog.testing.capture_logs() as logs:
         response = client.get("/healthz", headers={"X-Request-ID": "abc-123"})
     assert response.headers["X-Request-ID"] == "abc-123"
-    assert any("abc-123" in str(record.msg) for record in caplog.records)
+    assert [(entry["event"], entry["request_id"], entry["status"]) for entry in logs] == [("request", "abc-123", 200)]
 
 
 def test_unsafe_request_id_is_replaced(client: TestClient) -> None:

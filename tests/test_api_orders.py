@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
+import structlog
 from fastapi.testclient import TestClient
 
 from ingest_api.app import create_app
@@ -53,6 +54,32 @@ def test_create_replay_and_conflict(client, client_headers, parties, engine) -> 
         "/v1/orders", json=_body(*parties), headers={**client_headers, "Idempotency-Key": uuid.uuid4().hex}
     )
     assert other_key.status_code == 201 and other_key.json()["order_id"] != order["order_id"]
+
+
+def test_connection_lost_under_order_creation_is_a_503_then_recovers(  # type: ignore[no-untyped-def]
+    settings, client_headers, parties, engine
+) -> None:
+    app = create_app(settings)
+    client = TestClient(app)
+    headers = {**client_headers, "Idempotency-Key": uuid.uuid4().hex}
+    assert client.post("/v1/orders", json=_body(*parties), headers=headers).status_code == 201
+    raw = app.state.order_engine.raw_connection()  # the one pooled connection the request used
+    with raw.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    raw.close()
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
+    lost = client.post("/v1/orders", json=_body(*parties), headers={**client_headers, "Idempotency-Key": "lost-1"})
+    assert (lost.status_code, lost.json()["error"]["code"], lost.headers["Retry-After"]) == (
+        503,
+        "database_unavailable",
+        "1",
+    )
+    assert "psycopg2" not in lost.text and "terminat" not in lost.text
+    retried = client.post("/v1/orders", json=_body(*parties), headers={**client_headers, "Idempotency-Key": "lost-1"})
+    assert retried.status_code == 201
+    assert _count(engine, "SELECT count(*) FROM orders WHERE idempotency_key = 'lost-1'") == 1
 
 
 @pytest.mark.parametrize("key", [None, "", "x" * 129, "has space", "tab\there"])
@@ -222,17 +249,14 @@ def test_rate_limit_per_key_with_retry_after(settings, new_key) -> None:  # type
     assert other.get("/v1/orders/ord_x", headers=headers).status_code == 429  # the count is shared, not per process
 
 
-def test_metrics_and_access_log(client, client_headers, make_order, caplog) -> None:  # type: ignore[no-untyped-def]
-    import logging
-
+def test_metrics_and_access_log(client, client_headers, make_order) -> None:  # type: ignore[no-untyped-def]
     make_order()
-    with caplog.at_level(logging.INFO):
+    with structlog.testing.capture_logs() as logs:
         client.get("/v1/orders/ord_missing", headers={**client_headers, "X-Request-ID": "trace-me"})
-    line = next(str(r.msg) for r in caplog.records if "trace-me" in str(r.msg))
-    assert (
-        "'route': '/v1/orders/{order_id}'" in line and "'status': 404" in line and "'key_name': 'test-client-" in line
-    )
-    assert client_headers["Authorization"][7:] not in line
+    (line,) = (entry for entry in logs if entry.get("request_id") == "trace-me")
+    assert (line["route"], line["status"], line["method"]) == ("/v1/orders/{order_id}", 404, "GET")
+    assert line["key_name"].startswith("test-client-")
+    assert client_headers["Authorization"][7:] not in repr(line)
     text = client.get("/metrics").text
     assert 'ingest_requests_total{method="POST",route="/v1/orders",status="201"}' in text
     assert "ingest_request_duration_seconds_bucket" in text
