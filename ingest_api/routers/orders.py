@@ -69,6 +69,20 @@ def _party_error(buyer: str | None, seller: str | None) -> ApiError:
     return ApiError("seller_invalid")
 
 
+def _call_create_order(engine: sa.Engine, params: tuple[object, ...]) -> bool:
+    """One driver-level call on the autocommit pool; False means a replay or an invalid party."""
+    raw = engine.raw_connection()
+    try:
+        with raw.cursor() as cursor:
+            cursor.execute(_CREATE, params)
+            return cursor.fetchone()[0] is not None
+    except (psycopg2.OperationalError, psycopg2.InterfaceError):
+        raw.invalidate()  # a lost connection must not go back to the pool; the client gets a 503
+        raise
+    finally:
+        raw.close()
+
+
 @router.post(
     "/orders",
     status_code=201,
@@ -97,30 +111,21 @@ def create_order(body: OrderCreate, request: Request, key: CurrentKey) -> Respon
     request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     created_at = dt.datetime.now(dt.UTC)
     order_id = new_id("ord")
-    raw = engine.raw_connection()
-    try:
-        with raw.cursor() as cursor:
-            cursor.execute(
-                _CREATE,
-                (
-                    order_id,
-                    body.buyer_id,
-                    body.seller_id,
-                    body.listing_id,
-                    body.title,
-                    body.amount_paise,
-                    created_at,
-                    key.api_key_id,
-                    idem,
-                    request_hash,
-                ),
-            )
-            created = cursor.fetchone()[0] is not None
-    except (psycopg2.OperationalError, psycopg2.InterfaceError):
-        raw.invalidate()  # a lost connection must not go back to the pool; the client gets a 503
-        raise
-    finally:
-        raw.close()
+    created = _call_create_order(
+        engine,
+        (
+            order_id,
+            body.buyer_id,
+            body.seller_id,
+            body.listing_id,
+            body.title,
+            body.amount_paise,
+            created_at,
+            key.api_key_id,
+            idem,
+            request_hash,
+        ),
+    )
     if created:
         response = {
             "order_id": order_id,
