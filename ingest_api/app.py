@@ -50,10 +50,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     app.add_middleware(RequestContextMiddleware)
+    app.include_router(orders.router)  # first: routes are matched in order and POST /v1/orders is the hot path
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(users.router)
-    app.include_router(orders.router)
     app.include_router(admin.router)
     app.include_router(webhooks.router)
     app.include_router(payouts.router)
