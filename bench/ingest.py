@@ -62,22 +62,31 @@ def _request(port: int, body: bytes, key: str, idempotency_key: str) -> bytes:
 async def _connection(
     port: int, body: bytes, key: str, tag: str, until: float, measure_from: float, out: list[float], errors: list[int]
 ) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    """Keep one connection busy until `until`; only 201s count, anything else (0: a dropped
+    connection, then reopened) is reported as an error."""
     n = 0
-    while (now := time.perf_counter()) < until:
-        n += 1
-        writer.write(_request(port, body, key, f"{tag}-{n}"))
-        head = await reader.readuntil(b"\r\n\r\n")
-        length = 0
-        for line in head.split(b"\r\n"):
-            if line[:15].lower() == b"content-length:":
-                length = int(line[15:])
-        await reader.readexactly(length)
-        if now >= measure_from:
-            out.append(time.perf_counter() - now)
-            if head[9:12] != b"201":
-                errors.append(int(head[9:12]))
-    writer.close()
+    while time.perf_counter() < until:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while (now := time.perf_counter()) < until:
+                n += 1
+                writer.write(_request(port, body, key, f"{tag}-{n}"))
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line[:15].lower() == b"content-length:":
+                        length = int(line[15:])
+                await reader.readexactly(length)
+                if now < measure_from:
+                    continue
+                if head[9:12] == b"201":
+                    out.append(time.perf_counter() - now)
+                else:
+                    errors.append(int(head[9:12]))
+        except (ConnectionError, asyncio.IncompleteReadError):
+            errors.append(0)
+        finally:
+            writer.close()
 
 
 async def _drive(port: int, body: bytes, key: str, run: str) -> tuple[list[float], list[int]]:
@@ -104,7 +113,9 @@ def _summary(name: str, latencies: list[float], errors: list[int], seconds: floa
     rate = len(latencies) / seconds
     p50 = latencies[len(latencies) // 2] * 1000
     p99 = latencies[int(len(latencies) * 0.99)] * 1000
-    print(f"{name:<28} {rate:8.0f} orders/s   p50 {p50:6.2f} ms   p99 {p99:6.2f} ms   non-201: {len(errors)}")
+    print(
+        f"{name:<28} {rate:8.0f} orders/s   p50 {p50:6.2f} ms   p99 {p99:6.2f} ms   non-201 or dropped: {len(errors)}"
+    )
     return rate
 
 
