@@ -37,7 +37,10 @@ QueryId = Annotated[str | None, Query(min_length=1, max_length=64, pattern=text.
 
 # The insert and both party checks run inside create_order() (migration 0005), whose plan PostgreSQL
 # caches per connection: planning them on every request cost more than executing them.
-_CREATE = "SELECT create_order(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+_CREATE = (
+    "SELECT create_order(%(order_id)s, %(buyer_id)s, %(seller_id)s, %(listing_id)s, %(title)s, %(amount_paise)s, "
+    "%(created_at)s, %(api_key_id)s, %(idempotency_key)s, %(request_hash)s)"
+)
 _EARLIER = sa.select(orders_table).where(
     orders_table.c.api_key_id == sa.bindparam("api_key_id"),
     orders_table.c.idempotency_key == sa.bindparam("idempotency_key"),
@@ -69,7 +72,7 @@ def _party_error(buyer: str | None, seller: str | None) -> ApiError:
     return ApiError("seller_invalid")
 
 
-def _call_create_order(engine: sa.Engine, params: tuple[object, ...]) -> bool:
+def _call_create_order(engine: sa.Engine, params: dict[str, object]) -> bool:
     """One driver-level call on the autocommit pool; False means a replay or an invalid party."""
     raw = engine.raw_connection()
     try:
@@ -110,38 +113,23 @@ def create_order(body: OrderCreate, request: Request, key: CurrentKey) -> Respon
         raise ApiError("buyer_is_seller")
     request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     created_at = dt.datetime.now(dt.UTC)
-    order_id = new_id("ord")
-    created = _call_create_order(
-        engine,
-        (
-            order_id,
-            body.buyer_id,
-            body.seller_id,
-            body.listing_id,
-            body.title,
-            body.amount_paise,
-            created_at,
-            key.api_key_id,
-            idem,
-            request_hash,
-        ),
-    )
-    if created:
-        response = {
-            "order_id": order_id,
-            "status": "created",
-            "buyer_id": body.buyer_id,
-            "seller_id": body.seller_id,
-            "listing_id": body.listing_id,
-            "title": body.title,
-            "amount_paise": body.amount_paise,
-            "currency": "INR",
-            "created_at": created_at.isoformat(),
-        }
+    response = {
+        "order_id": new_id("ord"),
+        "status": "created",
+        "buyer_id": body.buyer_id,
+        "seller_id": body.seller_id,
+        "listing_id": body.listing_id,
+        "title": body.title,
+        "amount_paise": body.amount_paise,
+        "currency": "INR",
+        "created_at": created_at.isoformat(),
+    }
+    params = {**response, "created_at": created_at, "api_key_id": key.api_key_id, "idempotency_key": idem}
+    if _call_create_order(engine, {**params, "request_hash": request_hash}):
         return Response(json.dumps(response), status_code=201, media_type="application/json")
     with engine.connect() as conn:
         earlier = conn.execute(_EARLIER, {"api_key_id": key.api_key_id, "idempotency_key": idem}).first()
-        parties = None if earlier else conn.execute(_PARTIES, body.model_dump()).one()
+        parties = None if earlier else conn.execute(_PARTIES, params).one()
     if earlier is None:
         assert parties is not None
         raise _party_error(parties.buyer, parties.seller)
