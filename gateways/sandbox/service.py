@@ -43,6 +43,20 @@ MERCHANT_ID = re.compile(r"[A-Za-z0-9_-]{1,63}")
 PAYOUT_MODES = {"UPI", "IMPS", "NEFT", "RTGS"}
 
 
+def _claim_due(conn: sa.Connection, table: sa.Table, waiting: sa.ColumnElement[bool], now: int) -> list[sa.Row[Any]]:
+    """Up to 100 rows whose simulated settlement is due, oldest first, locked so that two sandbox
+    workers never finish the same one."""
+    return list(
+        conn.execute(
+            sa.select(table)
+            .where(waiting, table.c.settle_at_ms <= now)
+            .order_by(table.c.settle_at_ms)
+            .limit(100)
+            .with_for_update(skip_locked=True)
+        ).all()
+    )
+
+
 class SandboxError(Exception):
     """A refusal the endpoint renders in its gateway's error format."""
 
@@ -600,13 +614,7 @@ class Sandbox:
 
     def _finish_payouts(self, conn: sa.Connection, now: int) -> int:
         p = store.payouts.c
-        rows = conn.execute(
-            sa.select(store.payouts)
-            .where(p.status == "processing", p.settle_at_ms <= now)
-            .order_by(p.settle_at_ms)
-            .limit(100)
-            .with_for_update(skip_locked=True)
-        ).all()
+        rows = _claim_due(conn, store.payouts, p.status == "processing", now)
         for row in rows:
             values: dict[str, Any] = {"status": row.outcome, "settle_at_ms": None}
             if row.outcome in ("processed", "reversed"):
@@ -615,8 +623,9 @@ class Sandbox:
                 values["failure_reason"] = "Payout failed at the beneficiary bank"
             if row.outcome == "reversed":
                 values["failure_reason"] = "Payout reversed by the beneficiary bank"
-            conn.execute(store.payouts.update().where(p.payout_id == row.payout_id).values(**values))
-            updated = conn.execute(sa.select(store.payouts).where(p.payout_id == row.payout_id)).one()
+            updated = conn.execute(
+                store.payouts.update().where(p.payout_id == row.payout_id).values(**values).returning(store.payouts)
+            ).one()
             events = ["payout.processed", "payout.reversed"] if row.outcome == "reversed" else [f"payout.{row.outcome}"]
             for event in events:
                 entity = payout_entity(updated)
@@ -627,20 +636,14 @@ class Sandbox:
 
     def _finish_refunds(self, conn: sa.Connection, now: int) -> int:
         r = store.refunds.c
-        rows = conn.execute(
-            sa.select(store.refunds)
-            .where(r.state == "PENDING", r.settle_at_ms <= now)
-            .order_by(r.settle_at_ms)
-            .limit(100)
-            .with_for_update(skip_locked=True)
-        ).all()
+        rows = _claim_due(conn, store.refunds, r.state == "PENDING", now)
         for row in rows:
-            conn.execute(
+            updated = conn.execute(
                 store.refunds.update()
                 .where(r.merchant_refund_id == row.merchant_refund_id)
                 .values(state=row.outcome, settle_at_ms=None, completed_at_ms=now)
-            )
-            updated = conn.execute(sa.select(store.refunds).where(r.merchant_refund_id == row.merchant_refund_id)).one()
+                .returning(store.refunds)
+            ).one()
             event = "pg.refund.completed" if row.outcome == "COMPLETED" else "pg.refund.failed"
             body = {"event": event, "payload": self._refund_body(updated)}
             self._enqueue(conn, "phonepe", event, row.merchant_refund_id, body)
