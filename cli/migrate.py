@@ -1,4 +1,5 @@
-"""`settle migrate`: upgrade the schema to head and seed the first fee schedule from the settings."""
+"""`settle migrate`: upgrade the schema to head, seed the first fee schedule from the settings, and
+write the Dagster instance (its own database beside ours) that the webserver and daemon start from."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from cli.context import settings_or_exit
 from domain import migrations
 from domain.database import create_engine, database_url
 from domain.settings import Settings
+from pipelines.instance import prepare_dagster_home
 
 
 def migrate_to_head(url: str, settings: Settings) -> str | None:
@@ -23,7 +25,8 @@ def migrate_to_head(url: str, settings: Settings) -> str | None:
 
 @click.command()
 def migrate() -> None:
-    """Apply every pending migration."""
+    """Apply every pending migration and write the Dagster instance (DAGSTER_HOME)."""
     settings = settings_or_exit()
     revision = migrate_to_head(database_url(settings), settings)
     click.echo(f"schema at {revision}")
+    click.echo(f"Dagster instance at {prepare_dagster_home(settings)}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
@@ -24,6 +26,8 @@ def test_migrate_then_db_url(runner: CliRunner, make_database, monkeypatch: pyte
     result = runner.invoke(main, ["migrate"])
     assert result.exit_code == 0, result.output
     assert f"schema at {head_revision(url)}" in result.output
+    home = Path(result.output.split("Dagster instance at ", 1)[1].strip())
+    assert "postgres_url" in (home / "dagster.yaml").read_text()
     again = runner.invoke(main, ["migrate"])
     assert again.exit_code == 0
     engine = create_engine(url)
