@@ -6,7 +6,6 @@ Pure ASGI (not `BaseHTTPMiddleware`) because it is on every request's path and m
 from __future__ import annotations
 
 import re
-import secrets
 import time
 
 import structlog
@@ -14,6 +13,7 @@ from prometheus_client import Counter, Histogram
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from domain.ids import random_hex
 from ingest_api.errors import ApiError, error_response
 from ingest_api.metrics import LATENCY, REQUESTS
 
@@ -56,7 +56,7 @@ class RequestContextMiddleware:
                 incoming = value
                 break
         request_id = incoming.decode("latin-1") if _SAFE_REQUEST_ID.match(incoming.decode("latin-1")) else ""
-        request_id = request_id or secrets.token_hex(16)
+        request_id = request_id or random_hex(16)
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         structlog.contextvars.clear_contextvars()
