@@ -73,6 +73,7 @@ class Settings(BaseSettings):
     rate_limit_webhook_per_address_per_minute: int = Field(default=6000, ge=1)
     rate_limit_sync_interval_s: float = Field(default=1.0, gt=0, le=60)
     api_key_cache_ttl_s: float = Field(default=5.0, ge=0, le=300)
+    api_db_pool_size: int = Field(default=20, ge=1, le=200)
 
     @field_validator("database_url")
     @classmethod

@@ -2,11 +2,14 @@
 
 The cache maps the key's SHA-256 to the key record (or to "unknown") for `API_KEY_CACHE_TTL_S`, so a
 busy client costs one hash and a dict look-up per request; a revoked key stops working within that
-time. The cache is bounded, so random keys cannot grow it without limit.
+time. The cache is bounded, so random keys cannot grow it without limit. When an entry expires under
+load, one look-up runs and the requests that arrive meanwhile wait for it, rather than each taking a
+connection for the same row.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import sqlalchemy as sa
@@ -29,12 +32,22 @@ class ApiKeyCache:
         self._engine = engine
         self._ttl_s = ttl_s
         self._entries: dict[str, tuple[float, ApiKey | None]] = {}
+        self._loading: dict[str, asyncio.Task[ApiKey | None]] = {}
 
-    def cached(self, key_hash: str) -> tuple[bool, ApiKey | None]:
+    async def get(self, key_hash: str) -> ApiKey | None:
         entry = self._entries.get(key_hash)
-        if entry is None or entry[0] < time.monotonic():
-            return False, None
-        return True, entry[1]
+        if entry is not None and entry[0] >= time.monotonic():
+            return entry[1]
+        loading = self._loading.get(key_hash)
+        if loading is None:
+            loading = self._loading[key_hash] = asyncio.ensure_future(self._load_once(key_hash))
+        return await asyncio.shield(loading)  # a waiter that goes away does not cancel the others' look-up
+
+    async def _load_once(self, key_hash: str) -> ApiKey | None:
+        try:
+            return await run_in_threadpool(self.load, key_hash)
+        finally:
+            del self._loading[key_hash]
 
     def load(self, key_hash: str) -> ApiKey | None:
         with self._engine.connect() as conn:
@@ -69,9 +82,7 @@ async def current_key(request: Request) -> ApiKey:
     """The authenticated key (401 if missing, unknown or revoked), after its rate limit (429)."""
     key_hash = hash_key(_bearer(request))
     cache: ApiKeyCache = request.app.state.api_key_cache
-    hit, key = cache.cached(key_hash)
-    if not hit:
-        key = await run_in_threadpool(cache.load, key_hash)
+    key = await cache.get(key_hash)
     if key is None:
         raise ApiError("unauthorized", headers=_UNAUTHORIZED_HEADERS)
     request.state.api_key_name = key.name

@@ -134,7 +134,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    """A lost or refused database connection is the server's trouble and passes: 503, retry shortly."""
+    """A lost or refused database connection, or no free one in the pool, is the server's trouble and
+    passes: 503, retry shortly."""
     log.warning("database_unavailable", error_type=type(exc).__name__)
     return error_response(request, ApiError("database_unavailable", headers={"Retry-After": "1"}))
 
@@ -148,6 +149,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    for lost in (sa.exc.OperationalError, psycopg2.OperationalError, psycopg2.InterfaceError):
+    for lost in (sa.exc.OperationalError, sa.exc.TimeoutError, psycopg2.OperationalError, psycopg2.InterfaceError):
         app.add_exception_handler(lost, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected)

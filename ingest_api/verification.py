@@ -86,7 +86,7 @@ def _store_rejection(engine: sa.Engine, delivery: Delivery, reason: str) -> None
 
 
 async def _reject(request: Request, delivery: Delivery, rejected: WebhookRejected) -> ApiError:
-    await run_in_threadpool(_store_rejection, request.app.state.engine, delivery, rejected.reason)
+    await run_in_threadpool(_store_rejection, request.app.state.autocommit_engine, delivery, rejected.reason)
     WEBHOOK_VERDICTS.labels(delivery.source, "rejected", rejected.reason).inc()
     return ApiError("webhook_rejected", f"Webhook rejected: {rejected.reason}.")
 

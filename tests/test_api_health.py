@@ -75,7 +75,7 @@ def test_openapi_is_served(client: TestClient) -> None:
 def test_lost_database_is_a_503_with_retry_after(settings: Settings) -> None:
     app = create_app(settings)
     unreachable = create_engine("postgresql+psycopg2://nobody@127.0.0.1:1/none", pool_pre_ping=False)
-    app.state.engine = unreachable
+    app.state.engine = app.state.autocommit_engine = unreachable
     app.state.api_key_cache._engine = unreachable
     response = TestClient(app).get("/v1/orders/ord_1", headers={"Authorization": "Bearer some-key"})
     assert response.status_code == 503

@@ -63,7 +63,7 @@ def test_connection_lost_under_order_creation_is_a_503_then_recovers(  # type: i
     client = TestClient(app)
     headers = {**client_headers, "Idempotency-Key": uuid.uuid4().hex}
     assert client.post("/v1/orders", json=_body(*parties), headers=headers).status_code == 201
-    raw = app.state.order_engine.raw_connection()  # the one pooled connection the request used
+    raw = app.state.autocommit_engine.raw_connection()  # the one pooled connection the request used
     with raw.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         (pid,) = cursor.fetchone()
@@ -80,6 +80,28 @@ def test_connection_lost_under_order_creation_is_a_503_then_recovers(  # type: i
     retried = client.post("/v1/orders", json=_body(*parties), headers={**client_headers, "Idempotency-Key": "lost-1"})
     assert retried.status_code == 201
     assert _count(engine, "SELECT count(*) FROM orders WHERE idempotency_key = 'lost-1'") == 1
+
+
+def test_no_free_connection_is_a_503_and_opens_no_extra_backend(  # type: ignore[no-untyped-def]
+    settings, client_headers, parties, engine
+) -> None:
+    app = create_app(settings.model_copy(update={"api_db_pool_size": 1}))
+    client = TestClient(app)
+    held = app.state.autocommit_engine.raw_connection()  # the pool's only connection, busy elsewhere
+    try:
+        headers = {**client_headers, "Idempotency-Key": uuid.uuid4().hex}
+        busy = client.post("/v1/orders", json=_body(*parties), headers=headers)
+        assert (busy.status_code, busy.json()["error"]["code"], busy.headers["Retry-After"]) == (
+            503,
+            "database_unavailable",
+            "1",
+        )
+        assert app.state.autocommit_engine.pool.checkedout() == 1
+        sql = "SELECT count(*) FROM orders WHERE idempotency_key = :k"
+        assert _count(engine, sql, k=headers["Idempotency-Key"]) == 0
+    finally:
+        held.close()
+    assert client.post("/v1/orders", json=_body(*parties), headers=headers).status_code == 201
 
 
 @pytest.mark.parametrize("key", [None, "", "x" * 129, "has space", "tab\there"])

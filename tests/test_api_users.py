@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
 from cli.main import main
-from domain.api_keys import hash_key
+from domain.api_keys import ApiKey, hash_key
+from ingest_api.app import create_app
 from ingest_api.errors import ERROR_CODES
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "errors.md"
@@ -43,6 +47,33 @@ def test_missing_unknown_and_revoked_keys_are_401(client, engine, new_key, datab
     assert result.exit_code == 0, result.output
     response = client.post("/v1/users", json=body, headers={"Authorization": f"Bearer {key}"})
     assert response.status_code == 401  # the test settings cache keys for 5 s, but this key was never looked up
+
+
+def test_a_key_not_in_the_cache_is_looked_up_once_for_concurrent_requests(settings, new_key) -> None:  # type: ignore[no-untyped-def]
+    app = create_app(settings)
+    cache = app.state.api_key_cache
+    looked_up: list[str] = []
+    look_up = cache.load
+
+    def slow_look_up(key_hash: str) -> ApiKey | None:
+        looked_up.append(key_hash)
+        time.sleep(0.1)  # the look-up is still running when the other requests arrive
+        return look_up(key_hash)
+
+    cache.load = slow_look_up
+    known, unknown = new_key(), "sk_not_a_key"
+
+    async def burst(key: str) -> list[int]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
+            headers = {"Authorization": f"Bearer {key}"}
+            responses = await asyncio.gather(*(http.get("/v1/orders?limit=1", headers=headers) for _ in range(20)))
+        return [response.status_code for response in responses]
+
+    assert asyncio.run(burst(known)) == [200] * 20
+    assert asyncio.run(burst(unknown)) == [401] * 20
+    assert looked_up == [hash_key(known), hash_key(unknown)]
+    assert asyncio.run(burst(known)) == [200] * 20  # now from the cache
+    assert len(looked_up) == 2
 
 
 def test_client_key_on_admin_route_is_403(client, client_headers, make_user) -> None:  # type: ignore[no-untyped-def]
