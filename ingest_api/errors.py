@@ -87,8 +87,9 @@ class ErrorBody(BaseModel):
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` entries for the given error statuses, all with the one error shape."""
-    return {status: {"model": ErrorBody, "description": _describe(status)} for status in statuses}
+    """OpenAPI `responses` entries for the given error statuses, all with the one error shape. Every
+    route that lists its errors reaches the database, so each may also answer 503."""
+    return {status: {"model": ErrorBody, "description": _describe(status)} for status in (*statuses, 503)}
 
 
 def _describe(status: int) -> str:

@@ -72,6 +72,17 @@ def test_openapi_is_served(client: TestClient) -> None:
     json.dumps(schema)
 
 
+def test_every_v1_operation_documents_the_503(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    operations = [(path, method, op) for path, item in schema["paths"].items() for method, op in item.items()]
+    v1 = [(path, method, op) for path, method, op in operations if path.startswith("/v1/")]
+    assert len(v1) >= 10
+    assert [(path, method) for path, method, op in v1 if "503" not in op["responses"]] == []
+    assert v1[0][2]["responses"]["503"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorBody"
+    }
+
+
 def test_lost_database_is_a_503_with_retry_after(settings: Settings) -> None:
     app = create_app(settings)
     unreachable = create_engine("postgresql+psycopg2://nobody@127.0.0.1:1/none", pool_pre_ping=False)

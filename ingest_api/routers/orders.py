@@ -158,7 +158,7 @@ def add_create_order_route(app: FastAPI) -> None:
         response_model=OrderCreated,
         responses={
             200: {"model": OrderCreated, "description": "Never sent: a replay repeats the original 201."},
-            **error_responses(400, 401, 409, 413, 415, 422, 429, 503),
+            **error_responses(400, 401, 409, 413, 415, 422, 429),
         },
         openapi_extra={"parameters": [_IDEMPOTENCY_KEY_PARAMETER]},
     )
