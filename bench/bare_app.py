@@ -12,6 +12,7 @@ from fastapi import FastAPI, Response
 
 from domain.database import create_engine
 from domain.ids import new_id
+from domain.settings import Settings
 from ingest_api.app import TELEMETRY_OFF
 
 _INSERT = sa.text(
@@ -23,7 +24,11 @@ _INSERT = sa.text(
 def create_app() -> FastAPI:
     # Pooled as the API is (API_DB_POOL_SIZE, no overflow), so neither app forks a backend per burst.
     engine = create_engine(
-        os.environ["DATABASE_URL"], isolation_level="AUTOCOMMIT", pool_size=20, max_overflow=0, pool_pre_ping=False
+        os.environ["DATABASE_URL"],
+        isolation_level="AUTOCOMMIT",
+        pool_size=Settings.model_fields["api_db_pool_size"].default,
+        max_overflow=0,
+        pool_pre_ping=False,
     )
     app = FastAPI(telemetry=TELEMETRY_OFF)  # as the API runs: no OpenTelemetry provider is configured
 

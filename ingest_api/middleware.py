@@ -50,13 +50,12 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = b""
+        incoming = ""
         for name, value in scope["headers"]:
             if name == b"x-request-id":
-                incoming = value
+                incoming = value.decode("latin-1")
                 break
-        request_id = incoming.decode("latin-1") if _SAFE_REQUEST_ID.match(incoming.decode("latin-1")) else ""
-        request_id = request_id or random_hex(16)
+        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else random_hex(16)
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         structlog.contextvars.clear_contextvars()
