@@ -17,7 +17,7 @@ venv: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy domain
+	$(BIN)/mypy domain ingest_api
 	$(BIN)/lint-imports
 
 test: lint

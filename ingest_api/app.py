@@ -11,6 +11,7 @@ from domain.migrations import head_revision
 from domain.settings import Settings, load_settings
 from ingest_api import health, metrics
 from ingest_api.auth import ApiKeyCache
+from ingest_api.deps import ConnectionSlots
 from ingest_api.errors import install_error_handlers
 from ingest_api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from ingest_api.ratelimit import SharedRateLimiter
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # path skips switching a pooled connection to autocommit and resetting it on check-in, which cost
     # a quarter of a worker's time.
     app.state.engine = create_engine(url, **pool)
+    app.state.connection_slots = ConnectionSlots(settings.api_db_pool_size, POOL_TIMEOUT_S)
     autocommit_engine = app.state.autocommit_engine = create_engine(url, isolation_level="AUTOCOMMIT", **pool)
     app.state.migration_head = head_revision(url)
     app.state.api_key_cache = ApiKeyCache(autocommit_engine, settings.api_key_cache_ttl_s)

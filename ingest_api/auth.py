@@ -39,7 +39,9 @@ class ApiKeyCache:
         if entry is not None and entry[0] >= time.monotonic():
             return entry[1]
         loading = self._loading.get(key_hash)
-        if loading is None:
+        # A look-up belongs to the event loop that started it; one left by a loop that stopped
+        # mid-look-up (an app served by successive test clients, say) is never awaited again.
+        if loading is None or loading.get_loop() is not asyncio.get_running_loop():
             loading = self._loading[key_hash] = asyncio.ensure_future(self._load_once(key_hash))
         return await asyncio.shield(loading)  # a waiter that goes away does not cancel the others' look-up
 
@@ -47,7 +49,8 @@ class ApiKeyCache:
         try:
             return await run_in_threadpool(self.load, key_hash)
         finally:
-            del self._loading[key_hash]
+            if self._loading.get(key_hash) is asyncio.current_task():
+                del self._loading[key_hash]
 
     def load(self, key_hash: str) -> ApiKey | None:
         with self._engine.connect() as conn:

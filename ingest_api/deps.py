@@ -4,23 +4,66 @@ Dependencies that only read app state are `async def`: FastAPI runs a plain `def
 thread pool, a thread hop per request for an attribute read.
 
 - `SessionDep`: one transaction, committed before the response is sent (function scope), rolled
-  back if the route raises.
+  back if the route raises; it first takes a connection slot on the event loop (`ConnectionSlots`).
 - `CurrentKey`: the authenticated, rate-limited API key (401/429); `AdminKey`: one with role admin (403).
 - `VerifiedPhonePeEvent`, `VerifiedRazorpayXEvent`: a verified, parsed webhook delivery (401 otherwise).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import weakref
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 import sqlalchemy as sa
+import structlog
 from fastapi import Depends, Request
 
 from domain.api_keys import ApiKey
 from domain.settings import Settings
 from ingest_api.auth import current_key, require_admin
+from ingest_api.errors import ApiError
 from ingest_api.verification import PhonePeDelivery, RazorpayXDelivery, verified_phonepe, verified_razorpayx
+
+log = structlog.get_logger(__name__)
+
+
+class ConnectionSlots:
+    """As many slots as the transaction pool has connections, taken on the event loop before a
+    request's transaction occupies a worker thread.
+
+    A transaction holds its thread while it waits for a connection or a lock, and its commit (the
+    dependency's exit) needs a thread again. Without slots, a burst of more requests than threads
+    left the transactions holding connections unable to commit until the requests waiting for one
+    timed out: 50 identical webhooks on one worker got 29 x 503. Waiting for a slot holds no thread,
+    so at most `size` threads are ever busy with transactions. One semaphore per event loop, as an
+    asyncio semaphore belongs to the loop it first waited in.
+    """
+
+    def __init__(self, size: int, timeout_s: float) -> None:
+        self.size = size
+        self.timeout_s = timeout_s
+        self._per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        semaphore = self._per_loop.get(loop)
+        if semaphore is None:
+            semaphore = self._per_loop[loop] = asyncio.Semaphore(self.size)
+        return semaphore
+
+    async def take(self) -> asyncio.Semaphore:
+        """The semaphore to release once the transaction has ended; 503 after `timeout_s`."""
+        semaphore = self._semaphore()
+        try:
+            await asyncio.wait_for(semaphore.acquire(), self.timeout_s)
+        except TimeoutError:
+            log.warning("database_unavailable", error_type="ConnectionSlotTimeout")
+            raise ApiError("database_unavailable", headers={"Retry-After": "1"}) from None
+        return semaphore
 
 
 async def _settings(request: Request) -> Settings:
@@ -33,8 +76,20 @@ async def _engine(request: Request) -> sa.Engine:
     return engine
 
 
-def _session(engine: Annotated[sa.Engine, Depends(_engine)]) -> Iterator[sa.Connection]:
-    """One transaction per request: committed when the route returns, rolled back if it raises."""
+async def _connection_slot(request: Request) -> AsyncIterator[None]:
+    slots: ConnectionSlots = request.app.state.connection_slots
+    semaphore = await slots.take()
+    try:
+        yield
+    finally:
+        semaphore.release()
+
+
+def _session(
+    engine: Annotated[sa.Engine, Depends(_engine)], _slot: Annotated[None, Depends(_connection_slot)]
+) -> Iterator[sa.Connection]:
+    """One transaction per request: committed when the route returns, rolled back if it raises.
+    The slot is released after the commit (dependencies exit in reverse order)."""
     with engine.begin() as conn:
         yield conn
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 
+import anyio.to_thread
+import httpx
 import pytest
 import sqlalchemy as sa
 import structlog
 from fastapi.testclient import TestClient
 
 from ingest_api.app import create_app
+from ingest_api.deps import ConnectionSlots
 
 
 def _body(buyer: str, seller: str, **fields: object) -> dict[str, object]:
@@ -102,6 +106,43 @@ def test_no_free_connection_is_a_503_and_opens_no_extra_backend(  # type: ignore
     finally:
         held.close()
     assert client.post("/v1/orders", json=_body(*parties), headers=headers).status_code == 201
+
+
+def test_more_transactions_than_worker_threads_all_commit(settings, client_headers) -> None:  # type: ignore[no-untyped-def]
+    """Requests wait for a connection slot on the event loop, not in a worker thread, so the threads
+    never all wait for the pool while the transactions holding it need one to commit."""
+    app = create_app(settings.model_copy(update={"api_db_pool_size": 2}))
+
+    async def burst() -> list[int]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = 3
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
+            responses = await asyncio.gather(
+                *(http.get("/v1/orders?limit=1", headers=client_headers) for _ in range(12))
+            )
+        return [response.status_code for response in responses]
+
+    assert asyncio.run(burst()) == [200] * 12
+    assert app.state.engine.pool.checkedout() == 0
+
+
+def test_no_free_transaction_slot_is_a_503(settings, client_headers) -> None:  # type: ignore[no-untyped-def]
+    app = create_app(settings)
+    app.state.connection_slots = ConnectionSlots(1, timeout_s=0.2)
+
+    async def while_the_only_slot_is_taken() -> tuple[httpx.Response, httpx.Response]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
+            slot = await app.state.connection_slots.take()
+            busy = await http.get("/v1/orders?limit=1", headers=client_headers)
+            slot.release()
+            return busy, await http.get("/v1/orders?limit=1", headers=client_headers)
+
+    busy, after = asyncio.run(while_the_only_slot_is_taken())
+    assert (busy.status_code, busy.json()["error"]["code"], busy.headers["Retry-After"]) == (
+        503,
+        "database_unavailable",
+        "1",
+    )
+    assert after.status_code == 200
 
 
 @pytest.mark.parametrize("key", [None, "", "x" * 129, "has space", "tab\there"])

@@ -76,6 +76,23 @@ def test_a_key_not_in_the_cache_is_looked_up_once_for_concurrent_requests(settin
     assert len(looked_up) == 2
 
 
+def test_a_look_up_left_by_a_stopped_event_loop_is_not_awaited(settings, new_key) -> None:  # type: ignore[no-untyped-def]
+    app = create_app(settings)
+    cache = app.state.api_key_cache
+    key = new_key()
+    stopped = asyncio.new_event_loop()
+    cache._loading[hash_key(key)] = stopped.create_future()  # a look-up its loop never finished
+    stopped.close()
+
+    async def one_request() -> int:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
+            response = await http.get("/v1/orders?limit=1", headers={"Authorization": f"Bearer {key}"})
+        return response.status_code
+
+    assert asyncio.run(one_request()) == 200
+    assert cache._loading == {}
+
+
 def test_client_key_on_admin_route_is_403(client, client_headers, make_user) -> None:  # type: ignore[no-untyped-def]
     user = make_user("buyer")
     response = client.patch(

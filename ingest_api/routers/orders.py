@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -78,9 +79,9 @@ def _call_create_order(engine: sa.Engine, params: dict[str, object]) -> bool:
     """One driver-level call on the autocommit pool; False means a replay or an invalid party."""
     raw = engine.raw_connection()
     try:
-        with raw.cursor() as cursor:
+        with contextlib.closing(raw.cursor()) as cursor:
             cursor.execute(_CREATE, params)
-            return cursor.fetchone()[0] is not None
+            return cursor.fetchone() != (None,)  # create_order() returns NULL when it inserted nothing
     except (psycopg2.OperationalError, psycopg2.InterfaceError):
         raw.invalidate()  # a lost connection must not go back to the pool; the client gets a 503
         raise
@@ -123,7 +124,7 @@ def create_order(body: OrderCreate, request: Request, key: CurrentKey) -> Respon
     if body.buyer_id == body.seller_id:
         raise ApiError("buyer_is_seller")
     created_at = dt.datetime.now(dt.UTC)
-    response = {
+    response: dict[str, object] = {
         "order_id": new_id("ord"),
         "status": "created",
         "buyer_id": body.buyer_id,
