@@ -59,7 +59,8 @@ class ConnectionSlots:
         """The semaphore to release once the transaction has ended; 503 after `timeout_s`."""
         semaphore = self._semaphore()
         try:
-            await asyncio.wait_for(semaphore.acquire(), self.timeout_s)
+            async with asyncio.timeout(self.timeout_s):
+                await semaphore.acquire()
         except TimeoutError:
             log.warning("database_unavailable", error_type="ConnectionSlotTimeout")
             raise ApiError("database_unavailable", headers={"Retry-After": "1"}) from None
