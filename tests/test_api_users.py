@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from cli.main import main
 from domain.api_keys import ApiKey, hash_key
 from ingest_api.app import create_app
+from ingest_api.deps import ConnectionSlots
 from ingest_api.errors import ERROR_CODES
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "errors.md"
@@ -91,6 +92,31 @@ def test_a_look_up_left_by_a_stopped_event_loop_is_not_awaited(settings, new_key
 
     assert asyncio.run(one_request()) == 200
     assert cache._loading == {}
+
+
+def test_every_route_authenticates_before_it_takes_a_connection(settings) -> None:  # type: ignore[no-untyped-def]
+    """With the one connection slot busy, a request without a key is still a 401, not a 503 after
+    waiting: an unauthenticated or rate-limited flood never holds transactions."""
+    app = create_app(settings)
+    app.state.connection_slots = ConnectionSlots(1, timeout_s=0.2)
+    routes = [
+        (method.upper(), re.sub(r"\{[^}]+\}", "x", path))
+        for path, operations in app.openapi()["paths"].items()
+        if path.startswith("/v1/") and "/webhooks/" not in path
+        for method in operations
+    ]
+
+    async def without_a_key() -> dict[tuple[str, str], int]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
+            slot = await app.state.connection_slots.take()
+            try:
+                return {(m, p): (await http.request(m, p, json={})).status_code for m, p in routes}
+            finally:
+                slot.release()
+
+    statuses = asyncio.run(without_a_key())
+    assert len(statuses) >= 10  # users, orders, payouts, admin
+    assert statuses == dict.fromkeys(statuses, 401)
 
 
 def test_client_key_on_admin_route_is_403(client, client_headers, make_user) -> None:  # type: ignore[no-untyped-def]

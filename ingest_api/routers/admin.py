@@ -23,7 +23,7 @@ UserId = Annotated[str, Path(min_length=1, max_length=64, pattern=text.IDENTIFIE
     response_model=UserOut,
     responses=error_responses(400, 401, 403, 404, 409, 413, 415, 422, 429),
 )
-def set_recruiter(user_id: UserId, body: RecruiterChange, request: Request, conn: SessionDep, key: AdminKey) -> UserOut:
+def set_recruiter(user_id: UserId, body: RecruiterChange, request: Request, key: AdminKey, conn: SessionDep) -> UserOut:
     """Set, fix or clear (`recruiter_id: null`) a user's recruiter; the change is written to `audit_log`."""
     if "recruiter_id" in body.model_fields_set and "referral_code" in body.model_fields_set:
         raise ApiError("referral_conflict", "Give recruiter_id or referral_code, not both.")

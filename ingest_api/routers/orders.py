@@ -166,7 +166,7 @@ def add_create_order_route(app: FastAPI) -> None:
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut, responses=error_responses(401, 404, 422, 429))
-def get_order(order_id: OrderId, conn: SessionDep, _key: CurrentKey) -> dict[str, Any]:
+def get_order(order_id: OrderId, _key: CurrentKey, conn: SessionDep) -> dict[str, Any]:
     row = conn.execute(sa.select(orders_table).where(orders_table.c.order_id == order_id)).first()
     if row is None:
         raise ApiError("order_not_found")
@@ -202,8 +202,8 @@ def _utc(value: dt.datetime | None, name: str) -> dt.datetime | None:
 
 @router.get("/orders", response_model=OrderPage, responses=error_responses(400, 401, 422, 429))
 def list_orders(
-    conn: SessionDep,
     _key: CurrentKey,
+    conn: SessionDep,
     seller_id: QueryId = None,
     buyer_id: QueryId = None,
     status: Annotated[OrderStatus | None, Query()] = None,
@@ -235,7 +235,7 @@ def list_orders(
 @router.post(
     "/orders/{order_id}/events", response_model=OrderOut, responses=error_responses(401, 404, 409, 413, 415, 422, 429)
 )
-def post_order_event(order_id: OrderId, body: OrderEvent, conn: SessionDep, _key: CurrentKey) -> dict[str, Any]:
+def post_order_event(order_id: OrderId, body: OrderEvent, _key: CurrentKey, conn: SessionDep) -> dict[str, Any]:
     """Record a fulfilment event. Repeating an event that already took effect changes nothing (200)."""
     order = order_store.lock_order(conn, order_id)
     if order is None:

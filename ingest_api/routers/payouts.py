@@ -98,7 +98,7 @@ def _payout_out(row: Any) -> PayoutOut:
     responses=error_responses(401, 404, 413, 415, 422, 429),
 )
 def request_withdrawal(
-    scout_id: UserId, body: WithdrawalRequest, request: Request, conn: SessionDep, key: CurrentKey
+    scout_id: UserId, body: WithdrawalRequest, request: Request, key: CurrentKey, conn: SessionDep
 ) -> WithdrawalOut:
     """A scout asks to withdraw; paid in the next payout batch (`payout_below_minimum`, `insufficient_balance`)."""
     try:
@@ -109,7 +109,7 @@ def request_withdrawal(
 
 
 @router.get("/payees/{payee_id}/balance", response_model=BalanceOut, responses=error_responses(401, 404, 429))
-def payee_balance(payee_id: UserId, conn: SessionDep, _key: CurrentKey) -> BalanceOut:
+def payee_balance(payee_id: UserId, _key: CurrentKey, conn: SessionDep) -> BalanceOut:
     """What a seller or scout is owed now, what is still held, in flight and already paid."""
     if not payout_store.payee_exists(conn, payee_id):
         raise ApiError("user_not_found")
@@ -141,8 +141,8 @@ def _decode_cursor(cursor: str) -> str:
 
 @router.get("/admin/payouts", response_model=PayoutPage, responses=error_responses(400, 401, 403, 422, 429))
 def list_payouts(
-    conn: SessionDep,
     _key: AdminKey,
+    conn: SessionDep,
     status: PayoutStatus | None = None,
     payee_id: Annotated[str | None, Query(max_length=64, pattern=text.IDENTIFIER)] = None,
     batch_date: dt.date | None = None,
@@ -173,7 +173,7 @@ def _action(conn: SessionDep, payout_id: str, result: str) -> PayoutActionOut:
     response_model=PayoutActionOut,
     responses=error_responses(401, 403, 404, 409, 422, 429),
 )
-def retry_payout(payout_id: PayoutId, request: Request, conn: SessionDep, key: AdminKey) -> PayoutActionOut:
+def retry_payout(payout_id: PayoutId, request: Request, key: AdminKey, conn: SessionDep) -> PayoutActionOut:
     """A waiting payout becomes due now; a failed one is paid again as a new payout (`payout` is that one)."""
     try:
         result = payout_store.retry_payout(conn, payout_id, key.name, request_id_of(request))
@@ -188,7 +188,7 @@ def retry_payout(payout_id: PayoutId, request: Request, conn: SessionDep, key: A
     responses=error_responses(401, 403, 404, 409, 413, 415, 422, 429),
 )
 def cancel_payout(
-    payout_id: PayoutId, request: Request, conn: SessionDep, key: AdminKey, body: CancelRequest | None = None
+    payout_id: PayoutId, request: Request, key: AdminKey, conn: SessionDep, body: CancelRequest | None = None
 ) -> PayoutActionOut:
     """Cancel a pending payout the gateway has not taken; its money returns to the payee's balance."""
     reason = body.reason if body else "cancelled by finance"

@@ -25,7 +25,7 @@ def user_out(row: dict[str, Any]) -> UserOut:
     response_model=UserOut,
     responses=error_responses(400, 401, 413, 415, 422, 429),
 )
-def create_user(body: UserCreate, conn: SessionDep, _key: CurrentKey) -> UserOut:
+def create_user(body: UserCreate, _key: CurrentKey, conn: SessionDep) -> UserOut:
     """Register a user. Scouts get a unique referral code; payout destinations come back masked."""
     try:
         source = rules.referral_source(body.recruiter_id, body.referral_code, body.referral_source)
