@@ -59,8 +59,10 @@ def register(conn: sa.Connection, values: dict[str, Any]) -> dict[str, Any]:
 
 
 def get_user(conn: sa.Connection, user_id: str, *, lock: bool = False) -> dict[str, Any] | None:
+    """`lock` takes FOR NO KEY UPDATE: it serialises changes to the user but, unlike FOR UPDATE, not
+    the KEY SHARE lock that every new order's foreign key check takes on its buyer and seller."""
     query = sa.select(users).where(users.c.user_id == user_id)
-    row = conn.execute(query.with_for_update() if lock else query).first()
+    row = conn.execute(query.with_for_update(key_share=True) if lock else query).first()
     return dict(row._mapping) if row else None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from cli.main import main
+from domain import user_store
 from domain.api_keys import ApiKey, hash_key
 from ingest_api.app import create_app
 from ingest_api.deps import ConnectionSlots
@@ -183,6 +185,20 @@ def test_invalid_registrations(client, client_headers, fields, code) -> None:  #
     assert response.status_code == ERROR_CODES[code][0]
     assert response.json()["error"]["code"] == code
     assert "Traceback" not in response.text and "users" not in response.json()["error"]["message"].lower().split()
+
+
+def test_a_user_being_changed_does_not_hold_up_their_new_orders(engine, make_user) -> None:  # type: ignore[no-untyped-def]
+    buyer, seller = make_user("buyer")["user_id"], make_user("seller")["user_id"]
+    order_id = f"ord_{uuid.uuid4().hex}"
+    with engine.connect() as admin, admin.begin():
+        user_store.get_user(admin, buyer, lock=True)  # as a recruiter change holds it until commit
+        with engine.connect() as api, api.begin():
+            api.execute(sa.text("SET LOCAL lock_timeout = '500ms'"))
+            created = api.execute(
+                sa.text("SELECT create_order(:o, :b, :s, 'lst_1', NULL, 1000, now(), NULL, NULL, NULL)"),
+                {"o": order_id, "b": buyer, "s": seller},
+            ).scalar_one()
+    assert created == order_id
 
 
 def test_recruiter_must_be_an_active_scout(client, client_headers, make_user) -> None:  # type: ignore[no-untyped-def]
