@@ -17,16 +17,12 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 import sqlalchemy as sa
-import structlog
 from fastapi import Depends, Request
 
 from domain.api_keys import ApiKey
 from domain.settings import Settings
 from ingest_api.auth import current_key, require_admin
-from ingest_api.errors import ApiError
 from ingest_api.verification import PhonePeDelivery, RazorpayXDelivery, verified_phonepe, verified_razorpayx
-
-log = structlog.get_logger(__name__)
 
 
 class ConnectionSlots:
@@ -56,14 +52,14 @@ class ConnectionSlots:
         return semaphore
 
     async def take(self) -> asyncio.Semaphore:
-        """The semaphore to release once the transaction has ended; 503 after `timeout_s`."""
+        """The semaphore to release once the transaction has ended. After `timeout_s`, the pool's own
+        timeout error, which the API answers like any pool timeout (503 `database_unavailable`)."""
         semaphore = self._semaphore()
         try:
             async with asyncio.timeout(self.timeout_s):
                 await semaphore.acquire()
         except TimeoutError:
-            log.warning("database_unavailable", error_type="ConnectionSlotTimeout")
-            raise ApiError("database_unavailable", headers={"Retry-After": "1"}) from None
+            raise sa.exc.TimeoutError(f"no connection slot free within {self.timeout_s} s") from None
         return semaphore
 
 

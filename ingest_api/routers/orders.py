@@ -93,10 +93,9 @@ def _replay_or_refusal(engine: sa.Engine, params: dict[str, object]) -> Response
     """Tell apart what made create_order() insert nothing: an earlier order under this key, or a party."""
     with engine.connect() as conn:
         earlier = conn.execute(_EARLIER, params).first()
-        parties = None if earlier else conn.execute(_PARTIES, params).one()
-    if earlier is None:
-        assert parties is not None
-        raise _party_error(parties.buyer, parties.seller)
+        if earlier is None:
+            parties = conn.execute(_PARTIES, params).one()
+            raise _party_error(parties.buyer, parties.seller)
     if earlier.request_hash != params["request_hash"]:
         IDEMPOTENT_REPLAYS.labels("conflict").inc()
         raise ApiError("idempotency_conflict")
