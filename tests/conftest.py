@@ -114,6 +114,17 @@ def client(api_app):  # type: ignore[no-untyped-def]
     return TestClient(api_app)
 
 
+@pytest.fixture(scope="session")
+def asgi_client():  # type: ignore[no-untyped-def]
+    """An async client that calls an app in the running event loop, for concurrent requests."""
+    import httpx
+
+    def make(app: object) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api")  # type: ignore[arg-type]
+
+    return make
+
+
 def _new_key(engine: sa.Engine, role: str) -> str:
     from domain.api_keys import create_key
 

@@ -108,14 +108,14 @@ def test_no_free_connection_is_a_503_and_opens_no_extra_backend(  # type: ignore
     assert client.post("/v1/orders", json=_body(*parties), headers=headers).status_code == 201
 
 
-def test_more_transactions_than_worker_threads_all_commit(settings, client_headers) -> None:  # type: ignore[no-untyped-def]
+def test_more_transactions_than_worker_threads_all_commit(asgi_client, settings, client_headers) -> None:  # type: ignore[no-untyped-def]
     """Requests wait for a connection slot on the event loop, not in a worker thread, so the threads
     never all wait for the pool while the transactions holding it need one to commit."""
     app = create_app(settings.model_copy(update={"api_db_pool_size": 2}))
 
     async def burst() -> list[int]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = 3
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
+        async with asgi_client(app) as http:
             responses = await asyncio.gather(
                 *(http.get("/v1/orders?limit=1", headers=client_headers) for _ in range(12))
             )
@@ -125,12 +125,12 @@ def test_more_transactions_than_worker_threads_all_commit(settings, client_heade
     assert app.state.engine.pool.checkedout() == 0
 
 
-def test_no_free_transaction_slot_is_a_503(settings, client_headers) -> None:  # type: ignore[no-untyped-def]
+def test_no_free_transaction_slot_is_a_503(asgi_client, settings, client_headers) -> None:  # type: ignore[no-untyped-def]
     app = create_app(settings)
     app.state.connection_slots = ConnectionSlots(1, timeout_s=0.2)
 
     async def while_the_only_slot_is_taken() -> tuple[httpx.Response, httpx.Response]:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
+        async with asgi_client(app) as http:
             slot = await app.state.connection_slots.take()
             busy = await http.get("/v1/orders?limit=1", headers=client_headers)
             slot.release()

@@ -8,7 +8,6 @@ import time
 import uuid
 from pathlib import Path
 
-import httpx
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
@@ -52,7 +51,7 @@ def test_missing_unknown_and_revoked_keys_are_401(client, engine, new_key, datab
     assert response.status_code == 401  # the test settings cache keys for 5 s, but this key was never looked up
 
 
-def test_a_key_not_in_the_cache_is_looked_up_once_for_concurrent_requests(settings, new_key) -> None:  # type: ignore[no-untyped-def]
+def test_a_key_not_in_the_cache_is_looked_up_once_for_concurrent_requests(asgi_client, settings, new_key) -> None:  # type: ignore[no-untyped-def]
     app = create_app(settings)
     cache = app.state.api_key_cache
     looked_up: list[str] = []
@@ -67,7 +66,7 @@ def test_a_key_not_in_the_cache_is_looked_up_once_for_concurrent_requests(settin
     known, unknown = new_key(), "sk_not_a_key"
 
     async def burst(key: str) -> list[int]:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
+        async with asgi_client(app) as http:
             headers = {"Authorization": f"Bearer {key}"}
             responses = await asyncio.gather(*(http.get("/v1/orders?limit=1", headers=headers) for _ in range(20)))
         return [response.status_code for response in responses]
@@ -79,7 +78,7 @@ def test_a_key_not_in_the_cache_is_looked_up_once_for_concurrent_requests(settin
     assert len(looked_up) == 2
 
 
-def test_a_look_up_left_by_a_stopped_event_loop_is_not_awaited(settings, new_key) -> None:  # type: ignore[no-untyped-def]
+def test_a_look_up_left_by_a_stopped_event_loop_is_not_awaited(asgi_client, settings, new_key) -> None:  # type: ignore[no-untyped-def]
     app = create_app(settings)
     cache = app.state.api_key_cache
     key = new_key()
@@ -88,7 +87,7 @@ def test_a_look_up_left_by_a_stopped_event_loop_is_not_awaited(settings, new_key
     stopped.close()
 
     async def one_request() -> int:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
+        async with asgi_client(app) as http:
             response = await http.get("/v1/orders?limit=1", headers={"Authorization": f"Bearer {key}"})
         return response.status_code
 
@@ -96,7 +95,7 @@ def test_a_look_up_left_by_a_stopped_event_loop_is_not_awaited(settings, new_key
     assert cache._loading == {}
 
 
-def test_every_route_authenticates_before_it_takes_a_connection(settings) -> None:  # type: ignore[no-untyped-def]
+def test_every_route_authenticates_before_it_takes_a_connection(asgi_client, settings) -> None:  # type: ignore[no-untyped-def]
     """With the one connection slot busy, a request without a key is still a 401, not a 503 after
     waiting: an unauthenticated or rate-limited flood never holds transactions."""
     app = create_app(settings)
@@ -109,7 +108,7 @@ def test_every_route_authenticates_before_it_takes_a_connection(settings) -> Non
     ]
 
     async def without_a_key() -> dict[tuple[str, str], int]:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
+        async with asgi_client(app) as http:
             slot = await app.state.connection_slots.take()
             try:
                 return {(m, p): (await http.request(m, p, json={})).status_code for m, p in routes}
