@@ -14,11 +14,13 @@ from ingest_api.auth import ApiKeyCache
 from ingest_api.deps import ConnectionSlots
 from ingest_api.errors import install_error_handlers
 from ingest_api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from ingest_api.order_batches import OrderBatches
 from ingest_api.ratelimit import SharedRateLimiter
 from ingest_api.routers import admin, orders, payouts, users, webhooks
 
 API_VERSION = "1.0.0"
 POOL_TIMEOUT_S = 5
+ORDER_INSERTS_IN_FLIGHT = 4
 TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
@@ -58,6 +60,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.migration_head = head_revision(url)
     app.state.api_key_cache = ApiKeyCache(autocommit_engine, settings.api_key_cache_ttl_s)
     app.state.rate_limiter = SharedRateLimiter(autocommit_engine, settings.rate_limit_sync_interval_s)
+    # Order inserts group-commit (see order_batches): a few in flight per worker leave the rest of
+    # the autocommit pool to key look-ups and rate-limit counters.
+    app.state.order_batches = OrderBatches(
+        autocommit_engine, concurrency=min(ORDER_INSERTS_IN_FLIGHT, settings.api_db_pool_size)
+    )
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     app.add_middleware(RequestContextMiddleware)

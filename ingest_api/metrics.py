@@ -36,6 +36,11 @@ IDEMPOTENT_REPLAYS = Counter(
     "ingest_idempotent_replays_total", "Requests answered from a stored idempotent response.", ["outcome"]
 )
 RATE_LIMITED = Counter("ingest_rate_limited_total", "Requests refused by a rate limit.", ["scope"])
+ORDERS_PER_INSERT = Histogram(
+    "ingest_orders_per_insert",
+    "Orders written by one group-committed create_orders() call.",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128),
+)
 
 router = APIRouter(tags=["observability"])
 

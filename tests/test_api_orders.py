@@ -323,3 +323,4 @@ def test_metrics_and_access_log(client, client_headers, make_order) -> None:  # 
     text = client.get("/metrics").text
     assert 'ingest_requests_total{method="POST",route="/v1/orders",status="201"}' in text
     assert "ingest_request_duration_seconds_bucket" in text
+    assert 'ingest_orders_per_insert_bucket{le="1.0"}' in text

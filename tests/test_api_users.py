@@ -194,7 +194,10 @@ def test_a_user_being_changed_does_not_hold_up_their_new_orders(engine, make_use
         with engine.connect() as api, api.begin():
             api.execute(sa.text("SET LOCAL lock_timeout = '500ms'"))
             created = api.execute(
-                sa.text("SELECT create_order(:o, :b, :s, 'lst_1', NULL, 1000, now(), NULL, NULL, NULL)"),
+                sa.text(
+                    "SELECT create_orders(ARRAY[:o], ARRAY[:b], ARRAY[:s], ARRAY['lst_1'], ARRAY[NULL], "
+                    "ARRAY[1000], ARRAY[now()], ARRAY[NULL::bigint], ARRAY[NULL], ARRAY[NULL])"
+                ),
                 {"o": order_id, "b": buyer, "s": seller},
             ).scalar_one()
     assert created == order_id

@@ -1,26 +1,25 @@
 """Orders: idempotent creation, reads with keyset pagination, and fulfilment events.
 
-`POST /v1/orders` is the hot path and costs one database round trip: a single autocommit call of
-`create_order()`, whose INSERT checks both parties and claims the (API key, Idempotency-Key) pair
-through a unique index on the order row itself. Only a replay or an error needs more queries, to
-tell which it was. A replay repeats the original 201 body (rebuilt from the row, so it stays
-identical, status `created`).
+`POST /v1/orders` is the hot path. Its insert joins the worker's next `create_orders()` call
+(`ingest_api.order_batches`), whose INSERT checks both parties and claims the (API key,
+Idempotency-Key) pair through a unique index on the order row itself. Only a replay or an error
+needs more queries, to tell which it was. A replay repeats the original 201 body (rebuilt from the
+row, so it stays identical, status `created`).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import datetime as dt
 import hashlib
 import json
 import re
 from typing import Annotated, Any
 
-import psycopg2
 import sqlalchemy as sa
 from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from domain import order_store, text
 from domain import orders as lifecycle
@@ -30,6 +29,7 @@ from domain.settings import Settings
 from ingest_api.deps import CurrentKey, SessionDep
 from ingest_api.errors import ApiError, error_responses
 from ingest_api.metrics import IDEMPOTENT_REPLAYS
+from ingest_api.order_batches import OrderBatches
 from ingest_api.schemas import OrderCreate, OrderCreated, OrderEvent, OrderOut, OrderPage, OrderStatus
 
 router = APIRouter(prefix="/v1", tags=["orders"])
@@ -37,12 +37,6 @@ router = APIRouter(prefix="/v1", tags=["orders"])
 OrderId = Annotated[str, Path(min_length=1, max_length=64, pattern=text.IDENTIFIER)]
 QueryId = Annotated[str | None, Query(min_length=1, max_length=64, pattern=text.IDENTIFIER)]
 
-# The insert and both party checks run inside create_order() (migration 0005), whose plan PostgreSQL
-# caches per connection: planning them on every request cost more than executing them.
-_CREATE = (
-    "SELECT create_order(%(order_id)s, %(buyer_id)s, %(seller_id)s, %(listing_id)s, %(title)s, %(amount_paise)s, "
-    "%(created_at)s, %(api_key_id)s, %(idempotency_key)s, %(request_hash)s)"
-)
 _EARLIER = sa.select(orders_table).where(
     orders_table.c.api_key_id == sa.bindparam("api_key_id"),
     orders_table.c.idempotency_key == sa.bindparam("idempotency_key"),
@@ -75,22 +69,8 @@ def _party_error(buyer: str | None, seller: str | None) -> ApiError:
     return ApiError("seller_invalid")
 
 
-def _call_create_order(engine: sa.Engine, params: dict[str, object]) -> bool:
-    """One driver-level call on the autocommit pool; False means a replay or an invalid party."""
-    raw = engine.raw_connection()
-    try:
-        with contextlib.closing(raw.cursor()) as cursor:
-            cursor.execute(_CREATE, params)
-            return cursor.fetchone() != (None,)  # create_order() returns NULL when it inserted nothing
-    except (psycopg2.OperationalError, psycopg2.InterfaceError):
-        raw.invalidate()  # a lost connection must not go back to the pool; the client gets a 503
-        raise
-    finally:
-        raw.close()
-
-
 def _replay_or_refusal(engine: sa.Engine, params: dict[str, object]) -> Response:
-    """Tell apart what made create_order() insert nothing: an earlier order under this key, or a party."""
+    """Tell apart what made create_orders() insert nothing: an earlier order under this key, or a party."""
     with engine.connect() as conn:
         earlier = conn.execute(_EARLIER, params).first()
         if earlier is None:
@@ -107,13 +87,13 @@ def _replay_or_refusal(engine: sa.Engine, params: dict[str, object]) -> Response
     )
 
 
-def create_order(body: OrderCreate, request: Request, key: CurrentKey) -> Response:
+async def create_order(body: OrderCreate, request: Request, key: CurrentKey) -> Response:
     """Create an order (status `created`). The same Idempotency-Key and body return the original response."""
     # The hot path reads app state and the Idempotency-Key header itself (documented through
-    # openapi_extra) and calls the database driver directly: FastAPI's header parameter, extra
-    # dependencies and SQLAlchemy's result building together cost more than the insert.
+    # openapi_extra), and runs on the event loop: FastAPI's header parameter and extra dependencies
+    # cost more than the insert, and only the batched insert needs a worker thread.
     settings: Settings = request.app.state.settings
-    engine: sa.Engine = request.app.state.autocommit_engine
+    batches: OrderBatches = request.app.state.order_batches
     idem = _check_idempotency_key(request.headers.get("idempotency-key"))
     if not settings.order_min_paise <= body.amount_paise <= settings.order_max_paise:
         raise ApiError(
@@ -141,9 +121,9 @@ def create_order(body: OrderCreate, request: Request, key: CurrentKey) -> Respon
         "idempotency_key": idem,
         "request_hash": hashlib.sha256(body.model_dump_json().encode()).hexdigest(),
     }
-    if _call_create_order(engine, params):
+    if await batches.create(params):
         return Response(json.dumps(response), status_code=201, media_type="application/json")
-    return _replay_or_refusal(engine, params)
+    return await run_in_threadpool(_replay_or_refusal, request.app.state.autocommit_engine, params)
 
 
 def add_create_order_route(app: FastAPI) -> None:
