@@ -1,9 +1,9 @@
 """Group commit for `POST /v1/orders`: the orders that arrive while a worker's inserts run share one.
 
 Each worker runs at most `concurrency` order inserts at a time. A request that finds one free
-starts it at once with its own order, so an idle API answers as soon as before; requests that
-arrive while all are busy wait in a queue, and the next insert to finish takes the whole queue (up
-to `max_batch`) in one `create_orders()` call (migration 0006). Under load one round trip, one
+starts it without waiting, together with the requests read in the same turn of the event loop;
+requests that arrive while all are busy wait in a queue, and the next insert to finish takes the
+whole queue (up to `max_batch`) in one `create_orders()` call (migration 0006). Under load one round trip, one
 worker thread and one commit then serve many orders instead of one each. A request still gets its
 answer only after its own order has committed, and every order keeps its own outcome: an order
 that breaks a constraint fails alone, as the batch is then retried one order at a time.
@@ -12,14 +12,15 @@ that breaks a constraint fails alone, as the batch is then retried one order at 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
+import functools
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg2
 import sqlalchemy as sa
-from starlette.concurrency import run_in_threadpool
 
 from ingest_api.metrics import ORDERS_PER_INSERT
 
@@ -41,22 +42,28 @@ _CREATE = "SELECT create_orders({})".format(
 )
 
 Order = dict[str, Any]
+Outcome = bool | BaseException
 
 
 @dataclass(slots=True)
 class _Queue:
-    """One event loop's waiting orders; futures belong to the loop that made them."""
+    """One event loop's waiting orders (futures belong to the loop that made them) and its inserts in flight."""
 
+    loop: asyncio.AbstractEventLoop
     waiting: list[tuple[Order, asyncio.Future[bool]]] = field(default_factory=list)
     running: int = 0
-    tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
 
 class OrderBatches:
+    """No task per insert: an insert runs in a thread of its own pool, and its completion callback
+    answers the batch's requests on the event loop and starts the next insert. A request that goes
+    away cancels only its own answer; the order stands, and a retry replays it."""
+
     def __init__(self, engine: sa.Engine, concurrency: int, max_batch: int = 100) -> None:
         self._engine = engine
         self.concurrency = concurrency
         self.max_batch = max_batch
+        self._threads = concurrent.futures.ThreadPoolExecutor(concurrency, thread_name_prefix="order-insert")
         self._per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue] = weakref.WeakKeyDictionary()
 
     async def create(self, order: Order) -> bool:
@@ -65,39 +72,42 @@ class OrderBatches:
         loop = asyncio.get_running_loop()
         queue = self._per_loop.get(loop)
         if queue is None:
-            queue = self._per_loop[loop] = _Queue()
+            queue = self._per_loop[loop] = _Queue(loop)
         created: asyncio.Future[bool] = loop.create_future()
         queue.waiting.append((order, created))
         if queue.running < self.concurrency:
             queue.running += 1
-            task = loop.create_task(self._insert_while_waiting(queue))
-            queue.tasks.add(task)  # the loop keeps only weak references to tasks
-            task.add_done_callback(queue.tasks.discard)
+            # Started on the loop's next turn, so the requests read in this turn go in with this one.
+            loop.call_soon(self._insert_waiting, queue)
         return await created
 
-    async def _insert_while_waiting(self, queue: _Queue) -> None:
-        batch: list[tuple[Order, asyncio.Future[bool]]] = []
-        try:
-            while queue.waiting:
-                batch = queue.waiting[: self.max_batch]
-                del queue.waiting[: self.max_batch]
-                outcomes = await run_in_threadpool(self.insert, [order for order, _ in batch])
-                for (_, future), outcome in zip(batch, outcomes, strict=True):
-                    if future.done():
-                        continue  # its request went away; the order stands, and a retry replays it
-                    if isinstance(outcome, BaseException):
-                        future.set_exception(outcome)
-                    else:
-                        future.set_result(outcome)
-        except BaseException:  # the loop is shutting down: no request waits forever
-            for _, future in batch + queue.waiting:
-                future.cancel()
-            queue.waiting.clear()
-            raise
-        finally:
+    def _insert_waiting(self, queue: _Queue) -> None:
+        """Start one insert of the waiting orders, or free the insert slot if none wait."""
+        if not queue.waiting:
             queue.running -= 1
+            return
+        batch = queue.waiting[: self.max_batch]
+        del queue.waiting[: self.max_batch]
+        inserting = queue.loop.run_in_executor(self._threads, self.insert, [order for order, _ in batch])
+        inserting.add_done_callback(functools.partial(self._answer, queue, batch))
 
-    def insert(self, orders: list[Order]) -> list[bool | Exception]:
+    def _answer(
+        self, queue: _Queue, batch: list[tuple[Order, asyncio.Future[bool]]], inserting: asyncio.Future[list[Outcome]]
+    ) -> None:
+        try:
+            outcomes = inserting.result()
+        except BaseException as exc:  # insert() answers each order itself; this is not an order's outcome
+            outcomes = [exc] * len(batch)
+        for (_, created), outcome in zip(batch, outcomes, strict=True):
+            if created.done():
+                continue
+            if isinstance(outcome, BaseException):
+                created.set_exception(outcome)
+            else:
+                created.set_result(outcome)
+        self._insert_waiting(queue)
+
+    def insert(self, orders: list[Order]) -> list[Outcome]:
         """Per order, in the order given: inserted, not inserted, or the error that refused it.
 
         A constraint an order breaks fails that order alone: the batch is retried one order at a

@@ -171,3 +171,37 @@ def test_batches_claiming_the_same_keys_in_opposite_orders_do_not_wait_on_each_o
         assert not waiting.done()
         blocker.commit()
         assert waiting.result(timeout=5) == [False, False]
+
+
+def test_a_request_that_goes_away_leaves_the_others_and_its_order(batches, order, claim, engine) -> None:  # type: ignore[no-untyped-def]
+    blocker = claim(key := uuid.uuid4().hex)
+    gone, staying = order(), order()
+
+    async def scenario() -> bool:
+        first = asyncio.ensure_future(batches.create(order(key)))
+        await asyncio.to_thread(_wait_until_an_insert_waits_for_a_lock, engine)
+        going_away = asyncio.ensure_future(batches.create(gone))
+        waiting = asyncio.ensure_future(batches.create(staying))
+        await asyncio.sleep(0.05)
+        going_away.cancel()
+        await asyncio.to_thread(blocker.commit)
+        assert await first is False
+        with pytest.raises(asyncio.CancelledError):
+            await going_away
+        return await waiting
+
+    assert asyncio.run(scenario()) is True
+    assert _keys_stored(engine, [gone, staying]) == {gone["idempotency_key"], staying["idempotency_key"]}
+
+
+def test_orders_read_in_the_same_turn_of_the_event_loop_go_together(batches, order, engine) -> None:  # type: ignore[no-untyped-def]
+    orders = [order() for _ in range(3)]
+    calls_before, orders_before = _inserts()
+
+    async def together() -> list[bool]:
+        return list(await asyncio.gather(*(batches.create(o) for o in orders)))
+
+    assert asyncio.run(together()) == [True, True, True]
+    calls, inserted = _inserts()
+    assert (calls - calls_before, inserted - orders_before) == (1, 3)
+    assert _keys_stored(engine, orders) == {o["idempotency_key"] for o in orders}
