@@ -38,7 +38,7 @@ IDEMPOTENT_REPLAYS = Counter(
 RATE_LIMITED = Counter("ingest_rate_limited_total", "Requests refused by a rate limit.", ["scope"])
 ORDERS_PER_INSERT = Histogram(
     "ingest_orders_per_insert",
-    "Orders written by one group-committed create_orders() call.",
+    "Orders sent in one create_orders() call (group commit of POST /v1/orders).",
     buckets=(1, 2, 4, 8, 16, 32, 64, 128),
 )
 
