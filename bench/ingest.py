@@ -19,6 +19,7 @@ from collections.abc import Iterator
 
 import requests
 import sqlalchemy as sa
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench.common import scratch_database
 from cli.processes import free_port, wait_healthy
@@ -113,11 +114,8 @@ def _drive_sync(port: int, body: bytes, key: str, run: str) -> tuple[list[float]
 
 def _orders_per_insert(port: int) -> float:
     metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
-    values = {
-        name: float(value)
-        for name, _, value in (line.partition(" ") for line in metrics.splitlines())
-        if name in ("ingest_orders_per_insert_sum", "ingest_orders_per_insert_count")
-    }
+    (histogram,) = (f for f in text_string_to_metric_families(metrics) if f.name == "ingest_orders_per_insert")
+    values = {sample.name: sample.value for sample in histogram.samples}
     return values["ingest_orders_per_insert_sum"] / values["ingest_orders_per_insert_count"]
 
 

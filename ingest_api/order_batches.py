@@ -47,9 +47,9 @@ Outcome = bool | BaseException
 
 @dataclass(slots=True)
 class _Queue:
-    """One event loop's waiting orders (futures belong to the loop that made them) and its inserts in flight."""
+    """One event loop's waiting orders (futures belong to the loop that made them) and its inserts in
+    flight. It holds no reference to its loop, which keys it weakly."""
 
-    loop: asyncio.AbstractEventLoop
     waiting: list[tuple[Order, asyncio.Future[bool]]] = field(default_factory=list)
     running: int = 0
 
@@ -72,7 +72,7 @@ class OrderBatches:
         loop = asyncio.get_running_loop()
         queue = self._per_loop.get(loop)
         if queue is None:
-            queue = self._per_loop[loop] = _Queue(loop)
+            queue = self._per_loop[loop] = _Queue()
         created: asyncio.Future[bool] = loop.create_future()
         queue.waiting.append((order, created))
         if queue.running < self.concurrency:
@@ -82,13 +82,16 @@ class OrderBatches:
         return await created
 
     def _insert_waiting(self, queue: _Queue) -> None:
-        """Start one insert of the waiting orders, or free the insert slot if none wait."""
+        """Start one insert of the waiting orders, or free the insert slot if none wait. Runs on the
+        queue's event loop, as a callback."""
         if not queue.waiting:
             queue.running -= 1
             return
         batch = queue.waiting[: self.max_batch]
         del queue.waiting[: self.max_batch]
-        inserting = queue.loop.run_in_executor(self._threads, self.insert, [order for order, _ in batch])
+        inserting = asyncio.get_running_loop().run_in_executor(
+            self._threads, self.insert, [order for order, _ in batch]
+        )
         inserting.add_done_callback(functools.partial(self._answer, queue, batch))
 
     def _answer(

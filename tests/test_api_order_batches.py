@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import datetime as dt
+import gc
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -14,6 +15,7 @@ import psycopg2.errors
 import pytest
 import sqlalchemy as sa
 
+from domain.database import create_engine
 from ingest_api.metrics import ORDERS_PER_INSERT
 from ingest_api.order_batches import OrderBatches
 
@@ -44,8 +46,16 @@ def order(make_user) -> Callable[..., Order]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def batches(engine: sa.Engine) -> OrderBatches:
-    return OrderBatches(engine.execution_options(isolation_level="AUTOCOMMIT"), concurrency=1)
+def autocommit_engine(database_url: str) -> Iterator[sa.Engine]:
+    """As the API builds its own: raw connections, which the inserts use, are in autocommit too."""
+    engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def batches(autocommit_engine: sa.Engine) -> OrderBatches:
+    return OrderBatches(autocommit_engine, concurrency=1)
 
 
 @pytest.fixture
@@ -113,8 +123,8 @@ def test_orders_arriving_during_an_insert_share_the_next_one(batches, order, cla
     assert _keys_stored(engine, later) == {o["idempotency_key"] for o in later}
 
 
-def test_an_idle_worker_inserts_at_once_up_to_its_concurrency(engine, order, claim) -> None:  # type: ignore[no-untyped-def]
-    batches = OrderBatches(engine.execution_options(isolation_level="AUTOCOMMIT"), concurrency=2)
+def test_an_idle_worker_inserts_at_once_up_to_its_concurrency(autocommit_engine, engine, order, claim) -> None:  # type: ignore[no-untyped-def]
+    batches = OrderBatches(autocommit_engine, concurrency=2)
     blocker = claim(key := uuid.uuid4().hex)
 
     async def scenario() -> bool:
@@ -205,3 +215,10 @@ def test_orders_read_in_the_same_turn_of_the_event_loop_go_together(batches, ord
     calls, inserted = _inserts()
     assert (calls - calls_before, inserted - orders_before) == (1, 3)
     assert _keys_stored(engine, orders) == {o["idempotency_key"] for o in orders}
+
+
+def test_a_finished_event_loop_leaves_no_queue_behind(batches, order) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(3):  # as successive test clients, each with its own loop, serve one app
+        assert asyncio.run(batches.create(order())) is True
+    gc.collect()
+    assert len(batches._per_loop) == 0
