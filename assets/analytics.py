@@ -8,11 +8,12 @@ rebuilt whole.
 import dagster as dg
 import sqlalchemy as sa
 
-from assets.partitions import Day, daily_partitions
+from assets.partitions import daily_partitions
 from assets.payouts import payout_submission
 from assets.resources import PostgresResource
 from assets.settlement import ledger_trial_balance, scout_bounties, settlement_lines
-from assets.sql import statement
+from domain.platform.clock import Day
+from domain.platform.sql import statement
 
 
 def _daily_table(name: str, description: str, deps: list[dg.AssetsDefinition]) -> dg.AssetsDefinition:
@@ -69,7 +70,7 @@ def scout_leaderboard(db: PostgresResource) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata={"scouts": rows})
 
 
-ANALYTICS_ASSETS = [
+ASSETS = [
     daily_revenue,
     seller_earnings_daily,
     payment_success_daily,
@@ -77,3 +78,5 @@ ANALYTICS_ASSETS = [
     payout_health_daily,
     scout_leaderboard,
 ]
+
+CHECKS: list[dg.AssetChecksDefinition] = []

@@ -1,57 +1,33 @@
 """Payouts in Dagster: the daily batch (after settlement and its blocking checks), its submission,
 status polling and webhook application, and finance's typed controls (create and submit for a date,
-retry, cancel, hold or release a payee). The work itself is in `assets/payout_engine.py`.
+retry, cancel, hold or release a payee). The work itself is in `domain.payouts`.
 """
 
+import contextlib
 import datetime as dt
 
 import dagster as dg
-import sqlalchemy as sa
 
-from assets import payout_engine
-from assets.partitions import Day, daily_partitions
+from assets import checks
+from assets.partitions import daily_partitions
 from assets.resources import PayoutsGatewayResource, PostgresResource, SettingsResource
 from assets.settlement import ledger_trial_balance, scout_bounties, settlement_lines
-from assets.sql import statement
-from domain import payout_store
-from domain.invariants import PAYOUT_INVARIANTS, check_all
-from domain.schema import check_results
-from domain.settings import Settings
-
-BLOCKING_CHECKS = (
-    "settlement_lines_expectations",
-    "entries_balance",
-    "ledger_sums_to_zero",
-    "entries_have_lines",
-    "accounts_well_named",
-)
-
-LATEST_CHECKS = sa.text(
-    """
-    SELECT DISTINCT ON (check_name) check_name, passed FROM check_results
-    WHERE partition_key = :partition_key AND check_name = ANY(:names)
-    ORDER BY check_name, checked_at DESC, check_result_id DESC
-    """
-)
+from domain.payouts import finance, status, submission
+from domain.payouts import store as payout_store
+from domain.payouts.invariants import PAYOUT_INVARIANTS
+from domain.platform.clock import Day, ist_date
+from domain.platform.invariants import check_all
+from domain.platform.settings import Settings
+from gateways.razorpayx import webhooks as razorpayx_webhooks
 
 
-def submit_engine(db: PostgresResource, settings: Settings) -> sa.Engine:
-    """Two connections per worker (lock + work), so the pool is sized from the concurrency."""
-    return sa.create_engine(db.engine.url, pool_size=2 * settings.payout_concurrency + 1, pool_pre_ping=True)
-
-
-def submit(
-    db: PostgresResource, gateway: PayoutsGatewayResource, settings: Settings, **options: object
-) -> payout_engine.SubmitSummary:
-    engine = submit_engine(db, settings)
-    client = gateway.client()
-    try:
-        return payout_engine.submit_pending(
-            engine, client, payout_engine.SubmitOptions.from_settings(settings, **options)
+def _submit(
+    db: PostgresResource, razorpayx: PayoutsGatewayResource, settings: Settings, **options: object
+) -> submission.SubmitSummary:
+    with contextlib.closing(razorpayx.client()) as client:
+        return submission.run_submission(
+            db.url_string, client, submission.SubmitOptions.from_settings(settings, **options)
         )
-    finally:
-        client.close()
-        engine.dispose()
 
 
 @dg.asset(
@@ -65,7 +41,7 @@ def submit(
 def payout_batch(context: dg.AssetExecutionContext, db: PostgresResource) -> dg.MaterializeResult:
     day = Day.from_key(context.partition_key)
     with db.begin() as conn:
-        result = payout_engine.create_batch(conn, day.date, statement)
+        result = submission.create_batch(conn, day.date)
     held = result.pop("held_back")
     return dg.MaterializeResult(
         metadata={**result, "held_back": len(held), "held_back_payees": dg.MetadataValue.json(held[:50])}
@@ -82,20 +58,10 @@ def payout_batch(context: dg.AssetExecutionContext, db: PostgresResource) -> dg.
 def payout_invariants(context: dg.AssetCheckExecutionContext, db: PostgresResource) -> dg.AssetCheckResult:
     with db.begin() as conn:
         broken = check_all(conn, PAYOUT_INVARIANTS)
-        conn.execute(
-            sa.insert(check_results).values(
-                run_id=context.run.run_id,
-                partition_key=context.partition_key,
-                asset_key="payout_batch",
-                check_name="payout_invariants",
-                passed=not broken,
-                details={"broken": {name: rows[:20] for name, rows in broken.items()}},
-            )
-        )
+    shown = {name: rows[:20] for name, rows in broken.items()}
+    checks.record(db, context, "payout_batch", "payout_invariants", not broken, {"broken": shown})
     return dg.AssetCheckResult(
-        passed=not broken,
-        severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"broken": dg.MetadataValue.json({name: rows[:20] for name, rows in broken.items()})},
+        passed=not broken, severity=dg.AssetCheckSeverity.ERROR, metadata={"broken": dg.MetadataValue.json(shown)}
     )
 
 
@@ -113,7 +79,7 @@ def payout_submission(
     settings: SettingsResource,
 ) -> dg.MaterializeResult:
     day = Day.from_key(context.partition_key)
-    summary = submit(db, razorpayx, settings.get(), batch_date=day.date)
+    summary = _submit(db, razorpayx, settings.get(), batch_date=day.date)
     return dg.MaterializeResult(metadata=summary.as_dict())
 
 
@@ -153,7 +119,7 @@ def submit_payouts_op(
     razorpayx: PayoutsGatewayResource,
     settings: SettingsResource,
 ) -> dict[str, object]:
-    summary = submit(
+    summary = _submit(
         db,
         razorpayx,
         settings.get(),
@@ -164,16 +130,9 @@ def submit_payouts_op(
     return summary.as_dict()
 
 
-def failed_day_checks(conn: sa.Connection, day: dt.date) -> list[str]:
-    """The blocking checks of `day` that did not pass on their latest run (or never ran)."""
-    latest = dict(
-        conn.execute(LATEST_CHECKS, {"partition_key": day.isoformat(), "names": list(BLOCKING_CHECKS)}).tuples().all()
-    )
-    return [name for name in BLOCKING_CHECKS if not latest.get(name, False)]
-
-
 @dg.op(
-    description="Create the payouts of one day (refused unless that day's blocking checks passed), then submit them."
+    description="Create the payouts of one day (refused unless the blocking checks upstream of the day's payout "
+    "batch passed), then submit them."
 )
 def create_and_submit_payouts_op(
     context: dg.OpExecutionContext,
@@ -183,26 +142,28 @@ def create_and_submit_payouts_op(
     settings: SettingsResource,
 ) -> dict[str, object]:
     day = dt.date.fromisoformat(config.date)
+    guarding = checks.blocking_checks_upstream(context.repository_def.asset_graph, payout_batch.key)
     with db.begin() as conn:
-        failed = failed_day_checks(conn, day)
+        failed = checks.failed_checks(conn, day, guarding)
         if failed:
             raise dg.Failure(f"payouts for {day} refused: blocking checks not passed: {', '.join(failed)}")
-        created = payout_engine.create_batch(conn, day, statement)
-    summary = submit(db, razorpayx, settings.get(), batch_date=day)
+        created = submission.create_batch(conn, day)
+    summary = _submit(db, razorpayx, settings.get(), batch_date=day)
     context.log.info(f"payouts for {day}: {created['payouts_created']} created, submission {summary.as_dict()}")
     return {"created": created["payouts_created"], "held_back": len(created["held_back"]), **summary.as_dict()}
 
 
 @dg.op(description="Retry the given payouts: due now if waiting, a new payout if failed.")
 def retry_payouts_op(context: dg.OpExecutionContext, config: PayoutIdsConfig, db: PostgresResource) -> dict[str, str]:
-    results = payout_engine.retry_payouts(db.engine, config.payout_ids, config.actor)
+    today = ist_date(dt.datetime.now(dt.UTC))
+    results = finance.retry_payouts(db.engine, config.payout_ids, config.actor, today)
     context.log.info(f"retry: {results}")
     return results
 
 
 @dg.op(description="Cancel the given pending payouts; their money returns to the payees' balances.")
 def cancel_payouts_op(context: dg.OpExecutionContext, config: PayoutIdsConfig, db: PostgresResource) -> dict[str, str]:
-    results = payout_engine.cancel_payouts(db.engine, config.payout_ids, config.actor, config.reason or "finance")
+    results = finance.cancel_payouts(db.engine, config.payout_ids, config.actor, config.reason or "finance")
     context.log.info(f"cancel: {results}")
     return results
 
@@ -222,28 +183,16 @@ def payee_hold_op(context: dg.OpExecutionContext, config: PayeeHoldConfig, db: P
 def payout_status_op(
     context: dg.OpExecutionContext, db: PostgresResource, razorpayx: PayoutsGatewayResource
 ) -> dict[str, int]:
-    webhooks = payout_engine.apply_webhooks(db.engine)
-    client = razorpayx.client()
-    try:
-        polled = payout_engine.poll_in_flight(db.engine, client, older_than_s=POLL_AFTER_S)
-    finally:
-        client.close()
-    context.log.info(f"webhooks {dict(webhooks)}, polled {dict(polled)}")
-    return {**{f"webhook_{k}": v for k, v in webhooks.items()}, **{f"poll_{k}": v for k, v in polled.items()}}
-
-
-POLL_AFTER_S = 300.0
-
-STATUS_WORK = sa.text(
-    """
-    SELECT (SELECT count(*) FROM webhook_events WHERE source = 'razorpayx' AND verdict = 'accepted'
-                                                  AND processed_at IS NULL)
-         + (SELECT count(*) FROM payouts WHERE status = 'processing'
-                                           AND updated_at <= now() - make_interval(secs => :poll_after_s))
-    """
-)
+    with contextlib.closing(razorpayx.client()) as client:
+        counts = status.bring_up_to_date(db.engine, client, razorpayx_webhooks.parse)
+    context.log.info(f"payout status: {counts}")
+    return counts
 
 
 def status_work(db: PostgresResource) -> int:
     with db.begin() as conn:
-        return int(conn.execute(STATUS_WORK, {"poll_after_s": POLL_AFTER_S}).scalar_one())
+        return status.pending_work(conn)
+
+
+ASSETS = [payout_batch, payout_submission]
+CHECKS = [payout_invariants]

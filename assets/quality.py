@@ -13,14 +13,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
-import sqlalchemy as sa
 
-from assets.partitions import Day, daily_partitions
+from assets import checks
+from assets.partitions import daily_partitions
 from assets.resources import PostgresResource, SettingsResource
 from assets.settlement import ledger_trial_balance, payment_confirmations_asset, settlement_lines
-from domain.invariants import LEDGER_INVARIANTS
-from domain.schema import ORDER_STATUSES, check_results
-from domain.settings import Settings
+from domain.ledger.invariants import LEDGER_INVARIANTS
+from domain.orders.tables import ORDER_STATUSES
+from domain.platform.clock import Day
+from domain.platform.settings import Settings
 
 # Partitioned asset checks are a Dagster preview feature; we rely on it knowingly (docs/architecture.md).
 warnings.filterwarnings("ignore", message="Specifying a partitions_def on an AssetCheckSpec")
@@ -70,17 +71,7 @@ def run_check(
 ) -> dg.AssetCheckResult:
     passed, details = validate(db.engine.url.render_as_string(hide_password=False), suite, settings)
     failed = [d for d in details if not d["success"]]
-    with db.begin() as conn:
-        conn.execute(
-            sa.insert(check_results).values(
-                run_id=context.run.run_id,
-                partition_key=context.partition_key if context.has_partition_key else None,
-                asset_key=asset,
-                check_name=suite.name,
-                passed=passed,
-                details={"expectations": details},
-            )
-        )
+    checks.record(db, context, asset, suite.name, passed, {"expectations": details})
     return dg.AssetCheckResult(
         passed=passed,
         severity=dg.AssetCheckSeverity.ERROR,
@@ -146,7 +137,7 @@ def orders_suite(day: Day) -> Suite:
 
 
 def ledger_suites() -> list[Suite]:
-    """The ledger invariants of domain.invariants, each an expectation of zero offending rows."""
+    """The ledger invariants of domain.ledger.invariants, each an expectation of zero offending rows."""
     return [
         Suite(invariant.name, invariant.sql, lambda gxe, _: [gxe.ExpectTableRowCountToEqual(value=0)])
         for invariant in LEDGER_INVARIANTS
@@ -196,4 +187,5 @@ def _ledger_check(suite: Suite) -> dg.AssetChecksDefinition:
 
 ledger_expectations = [_ledger_check(suite) for suite in ledger_suites()]
 
+ASSETS: list[dg.AssetsDefinition] = []
 CHECKS = [settlement_lines_expectations, day_orders_expectations, *ledger_expectations]

@@ -12,11 +12,11 @@ import dagster as dg
 import sqlalchemy as sa
 from pydantic import PrivateAttr
 
-from domain.database import create_engine, database_url
-from domain.settings import Settings, load_settings
+from domain.platform.database import create_engine, database_url
+from domain.platform.settings import Settings, load_settings
 from gateways.http import HttpOptions
-from gateways.phonepe import PhonePeClient
-from gateways.razorpayx import RazorpayXClient
+from gateways.phonepe.client import PhonePeClient
+from gateways.razorpayx.client import RazorpayXClient
 
 
 class SettingsResource(dg.ConfigurableResource):
@@ -45,6 +45,11 @@ class PostgresResource(dg.ConfigurableResource):
     def engine(self) -> sa.Engine:
         assert self._engine is not None, "resource used outside a run"
         return self._engine
+
+    @property
+    def url_string(self) -> str:
+        """The database URL, password included, for workflows that open their own engine."""
+        return self.engine.url.render_as_string(hide_password=False)
 
     @contextmanager
     def begin(self) -> Iterator[sa.Connection]:

@@ -10,9 +10,9 @@ import os
 import sqlalchemy as sa
 from fastapi import FastAPI, Response
 
-from domain.database import create_engine
-from domain.ids import new_id
-from domain.settings import Settings
+from domain.platform.database import create_engine
+from domain.platform.ids import new_id
+from domain.platform.settings import Settings
 from ingest_api.app import TELEMETRY_OFF
 
 _INSERT = sa.text(

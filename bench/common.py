@@ -11,9 +11,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from domain.database import create_engine, ensure_database, psycopg2_url
-from domain.migrations import seed_fee_schedule, upgrade
-from domain.settings import Settings
+from domain.fees.schedule import seed_fee_schedule
+from domain.platform.database import create_engine, ensure_database, psycopg2_url
+from domain.platform.migrations import upgrade
+from domain.platform.settings import Settings
 
 
 @contextlib.contextmanager

@@ -23,8 +23,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bench.common import scratch_database
 from cli.processes import free_port, wait_healthy
-from domain.api_keys import create_key
-from domain.database import create_engine
+from domain.platform.database import create_engine
+from domain.users.api_keys import create_key
 
 WORKERS = 2
 CONNECTIONS = 32

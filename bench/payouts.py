@@ -16,12 +16,12 @@ from concurrent.futures import ThreadPoolExecutor
 import sqlalchemy as sa
 import uvicorn
 
-from assets.payout_engine import SubmitOptions, submit_pending
 from bench.common import report, scratch_database
-from domain.database import create_engine, ensure_database, with_database
-from gateways.base import PayoutRequest, VpaDestination
+from domain.payouts.gateway import PayoutRequest, VpaDestination
+from domain.payouts.submission import SubmitOptions, submit_pending
+from domain.platform.database import create_engine, ensure_database, with_database
 from gateways.http import HttpOptions
-from gateways.razorpayx import RazorpayXClient
+from gateways.razorpayx.client import RazorpayXClient
 from gateways.sandbox import SandboxConfig, create_app
 
 PAYOUTS = 600

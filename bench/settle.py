@@ -27,7 +27,7 @@ import time
 import sqlalchemy as sa
 
 from bench.common import report, scratch_database, timed
-from domain.database import create_engine
+from domain.platform.database import create_engine
 
 ORDERS = int(os.environ.get("BENCH_SETTLE_ORDERS", "1000000"))
 SELLERS = max(1, ORDERS // 100)

@@ -8,9 +8,9 @@ from __future__ import annotations
 import click
 
 from cli.context import settings_or_exit
-from domain.api_keys import ApiKeyError, create_key, revoke_key
-from domain.database import create_engine, database_url
-from domain.schema import API_KEY_ROLES
+from domain.platform.database import create_engine, database_url
+from domain.users.api_keys import ApiKeyError, create_key, revoke_key
+from domain.users.tables import API_KEY_ROLES
 
 
 @click.group("api-key")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from domain.logging import configure_logging
-from domain.settings import ConfigurationError, Settings, load_settings
+from domain.platform.logging import configure_logging
+from domain.platform.settings import ConfigurationError, Settings, load_settings
 
 
 def settings_or_exit() -> Settings:

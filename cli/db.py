@@ -6,7 +6,7 @@ import click
 from sqlalchemy.engine import make_url
 
 from cli.context import settings_or_exit
-from domain.database import database_url, embedded_pgdata, stop_embedded_server
+from domain.platform.database import database_url, embedded_pgdata, stop_embedded_server
 
 
 @click.group()

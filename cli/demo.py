@@ -27,14 +27,14 @@ from cli.migrate import migrate_to_head
 from cli.nightly import run_nightly
 from cli.payouts import run_payouts
 from cli.processes import free_port, running, uvicorn_args
-from domain.api_keys import create_key
-from domain.database import create_engine, database_url, drop_database, ensure_database
-from domain.logging import configure_logging
 from domain.money import format_rupees
-from domain.settings import Settings
-from gateways.phonepe_webhooks import v2_authorization
+from domain.platform.clock import IST
+from domain.platform.database import create_engine, database_url, drop_database, ensure_database
+from domain.platform.logging import configure_logging
+from domain.platform.settings import Settings
+from domain.users.api_keys import create_key
+from gateways.phonepe.webhooks import v2_authorization
 
-IST = dt.timezone(dt.timedelta(hours=5, minutes=30))
 DEMO_DATABASE = "settlement_demo"
 
 

@@ -14,7 +14,7 @@ import click
 from cli.context import settings_or_exit
 from cli.migrate import migrate_to_head
 from cli.processes import uvicorn_args
-from domain.database import database_url
+from domain.platform.database import database_url
 from pipelines.instance import prepare_dagster_home, resource_environment
 
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import click
 
 from cli.context import settings_or_exit
-from domain import migrations
-from domain.database import create_engine, database_url
-from domain.settings import Settings
+from domain.fees.schedule import seed_fee_schedule
+from domain.platform import migrations
+from domain.platform.database import create_engine, database_url
+from domain.platform.settings import Settings
 from pipelines.instance import prepare_dagster_home
 
 
@@ -17,7 +18,7 @@ def migrate_to_head(url: str, settings: Settings) -> str | None:
     engine = create_engine(url)
     try:
         with engine.begin() as conn:
-            migrations.seed_fee_schedule(conn, settings)
+            seed_fee_schedule(conn, settings)
             return migrations.current_revision(conn)
     finally:
         engine.dispose()

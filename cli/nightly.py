@@ -9,8 +9,8 @@ import click
 
 from cli.context import settings_or_exit
 from cli.migrate import migrate_to_head
-from domain.database import database_url
-from domain.settings import Settings
+from domain.platform.database import database_url
+from domain.platform.settings import Settings
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 

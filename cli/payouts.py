@@ -8,6 +8,7 @@ call), so a test or an operator can kill it there and prove nothing is lost or p
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import time
@@ -15,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import click
-import sqlalchemy as sa
 
 from cli.context import settings_or_exit
-from domain.settings import Settings
+from domain.platform.database import create_engine, database_url
+from domain.platform.settings import Settings
+from domain.platform.sql import statement
 
 PAUSE_AT = "SETTLE_PAYOUTS_PAUSE_AT"
 PAUSE_FILE = "SETTLE_PAYOUTS_PAUSE_FILE"
@@ -41,60 +43,37 @@ def pause_hook() -> Any:
     return hook
 
 
-def _engine(settings: Settings) -> sa.Engine:
-    from domain.database import create_engine, database_url
-
-    return create_engine(database_url(settings), pool_size=2 * settings.payout_concurrency + 1)
-
-
 def submit_now(settings: Settings, **options: Any) -> dict[str, Any]:
-    from assets.payout_engine import SubmitOptions, submit_pending
-    from gateways.razorpayx import RazorpayXClient
+    from domain.payouts.submission import SubmitOptions, run_submission
+    from gateways.razorpayx.client import RazorpayXClient
 
-    engine = _engine(settings)
-    client = RazorpayXClient.from_settings(settings)
-    try:
-        summary = submit_pending(engine, client, SubmitOptions.from_settings(settings, **options), hook=pause_hook())
-    finally:
-        client.close()
-        engine.dispose()
-    return summary.as_dict()
+    with contextlib.closing(RazorpayXClient.from_settings(settings)) as client:
+        options = SubmitOptions.from_settings(settings, **options)
+        return run_submission(database_url(settings), client, options, hook=pause_hook()).as_dict()
 
 
 def create_now(settings: Settings, day: dt.date) -> dict[str, Any]:
-    from assets.payout_engine import create_batch
-    from assets.sql import statement
+    from domain.payouts.submission import create_batch
 
-    engine = _engine(settings)
+    engine = create_engine(database_url(settings))
     try:
         with engine.begin() as conn:
-            return create_batch(conn, day, statement)
+            return create_batch(conn, day)
     finally:
         engine.dispose()
 
 
 def status_now(settings: Settings, *, poll_after_s: float = 0.0) -> dict[str, int]:
-    from assets.payout_engine import apply_webhooks, poll_in_flight
-    from gateways.razorpayx import RazorpayXClient
+    from domain.payouts.status import bring_up_to_date
+    from gateways.razorpayx import webhooks
+    from gateways.razorpayx.client import RazorpayXClient
 
-    engine = _engine(settings)
-    client = RazorpayXClient.from_settings(settings)
+    engine = create_engine(database_url(settings))
     try:
-        webhooks = apply_webhooks(engine)
-        polled = poll_in_flight(engine, client, older_than_s=poll_after_s)
+        with contextlib.closing(RazorpayXClient.from_settings(settings)) as client:
+            return bring_up_to_date(engine, client, webhooks.parse, poll_after_s=poll_after_s)
     finally:
-        client.close()
         engine.dispose()
-    return {**{f"webhook_{k}": v for k, v in webhooks.items()}, **{f"poll_{k}": v for k, v in polled.items()}}
-
-
-PAYOUTS_OF_DAY = sa.text(
-    """
-    SELECT p.payout_id, p.payee_type, p.payee_id, p.amount_paise, p.status, p.attempt_count, p.failure_reason,
-           p.retry_of_payout_id
-    FROM payouts p WHERE p.batch_date = :day ORDER BY p.payee_type, p.payee_id, p.payout_id
-    """
-)
 
 
 def run_payouts(settings: Settings, day: dt.date, *, settle_wait_s: float = 5.0) -> dict[str, Any]:
@@ -107,13 +86,13 @@ def run_payouts(settings: Settings, day: dt.date, *, settle_wait_s: float = 5.0)
     submission = submit_now(settings, batch_date=day)
     deadline = time.monotonic() + settle_wait_s
     status: dict[str, int] = {}
-    engine = _engine(settings)
+    engine = create_engine(database_url(settings))
     try:
         while True:
             for key, value in status_now(settings).items():
                 status[key] = status.get(key, 0) + value
             with engine.connect() as conn:
-                rows = [dict(row._mapping) for row in conn.execute(PAYOUTS_OF_DAY, {"day": day})]
+                rows = [dict(row._mapping) for row in conn.execute(statement("payouts/of_day"), {"day": day})]
             if not any(row["status"] in ("pending", "processing") for row in rows) or time.monotonic() > deadline:
                 break
             time.sleep(0.5)

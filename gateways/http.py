@@ -24,8 +24,8 @@ import structlog
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
-from domain.settings import Settings
-from gateways.errors import FinalError, GatewayError, NotFoundError, OutcomeUnknownError, RetriableError
+from domain.platform.gateway_errors import FinalError, GatewayError, NotFoundError, OutcomeUnknownError, RetriableError
+from domain.platform.settings import Settings
 
 log = structlog.get_logger(__name__)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.telemetry import TelemetryConfig
 
-from domain.database import create_engine, database_url
-from domain.logging import configure_logging
-from domain.migrations import head_revision
-from domain.settings import Settings, load_settings
+from domain.platform.database import create_engine, database_url
+from domain.platform.logging import configure_logging
+from domain.platform.migrations import head_revision
+from domain.platform.settings import Settings, load_settings
 from ingest_api import health, metrics
 from ingest_api.auth import ApiKeyCache
 from ingest_api.deps import ConnectionSlots

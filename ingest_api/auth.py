@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from domain.api_keys import ApiKey, find_key, hash_key
-from domain.settings import Settings
+from domain.platform.settings import Settings
+from domain.users.api_keys import ApiKey, find_key, hash_key
 from ingest_api.errors import ApiError
 from ingest_api.metrics import RATE_LIMITED
 from ingest_api.ratelimit import SharedRateLimiter

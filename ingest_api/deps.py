@@ -19,8 +19,7 @@ from typing import Annotated
 import sqlalchemy as sa
 from fastapi import Depends, Request
 
-from domain.api_keys import ApiKey
-from domain.settings import Settings
+from domain.users.api_keys import ApiKey
 from ingest_api.auth import current_key, require_admin
 from ingest_api.verification import PhonePeDelivery, RazorpayXDelivery, verified_phonepe, verified_razorpayx
 
@@ -63,11 +62,6 @@ class ConnectionSlots:
         return semaphore
 
 
-async def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 async def _engine(request: Request) -> sa.Engine:
     engine: sa.Engine = request.app.state.engine
     return engine
@@ -95,7 +89,6 @@ async def _admin_key(key: Annotated[ApiKey, Depends(current_key)]) -> ApiKey:
     return require_admin(key)
 
 
-SettingsDep = Annotated[Settings, Depends(_settings)]
 EngineDep = Annotated[sa.Engine, Depends(_engine)]
 SessionDep = Annotated[sa.Connection, Depends(_session, scope="function")]
 CurrentKey = Annotated[ApiKey, Depends(current_key)]

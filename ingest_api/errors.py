@@ -18,6 +18,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from domain.platform.errors import DomainError
+
 log = structlog.get_logger(__name__)
 
 ERROR_CODES: dict[str, tuple[int, str]] = {
@@ -115,11 +117,19 @@ async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(request, exc)
 
 
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    """A refusal of the business rules: its code is in the catalogue (a test holds every code to it)."""
+    assert isinstance(exc, DomainError)
+    return error_response(request, ApiError(exc.code, exc.message))
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
         return error_response(request, ApiError("malformed_json"))
+    if errors and all(tuple(e.get("loc", ())) == ("query", "cursor") for e in errors):
+        return error_response(request, ApiError("invalid_cursor"))
     details = "; ".join(f"{_field_path(tuple(e.get('loc', ()))) or 'body'}: {e.get('msg', '')}" for e in errors[:5])
     return error_response(request, ApiError("validation_error", f"Invalid request: {details}"[:500]))
 
@@ -148,6 +158,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     for lost in (sa.exc.OperationalError, sa.exc.TimeoutError, psycopg2.OperationalError, psycopg2.InterfaceError):

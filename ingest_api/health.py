@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from domain.migrations import current_revision
+from domain.platform.migrations import current_revision
 from ingest_api.deps import EngineDep
 from ingest_api.errors import ApiError, error_response
 
@@ -23,7 +23,7 @@ def readyz(request: Request, engine: EngineDep) -> JSONResponse:
     head = request.app.state.migration_head
     try:
         with engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
+            conn.execute(sa.select(1))
             current = current_revision(conn)
     except sa.exc.SQLAlchemyError:
         return error_response(request, ApiError("database_unavailable"))

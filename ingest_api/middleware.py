@@ -13,7 +13,7 @@ from prometheus_client import Counter, Histogram
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from domain.ids import random_hex
+from domain.platform.ids import random_hex
 from ingest_api.errors import ApiError, error_response
 from ingest_api.metrics import LATENCY, REQUESTS
 

@@ -14,12 +14,13 @@ import sqlalchemy as sa
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from domain import webhook_store
-from domain.settings import Settings
-from gateways import phonepe_webhooks, razorpayx_webhooks
-from gateways.errors import WebhookRejected
-from gateways.phonepe_webhooks import PhonePeEvent
-from gateways.razorpayx_webhooks import PayoutEvent
+from domain.payouts.gateway import PayoutEvent
+from domain.platform.gateway_errors import WebhookRejected
+from domain.platform.settings import Settings
+from domain.webhooks import store as webhook_store
+from gateways.phonepe import webhooks as phonepe_webhooks
+from gateways.phonepe.webhooks import PhonePeEvent
+from gateways.razorpayx import webhooks as razorpayx_webhooks
 from ingest_api.auth import enforce_rate_limit
 from ingest_api.errors import ApiError
 from ingest_api.metrics import WEBHOOK_VERDICTS

@@ -5,9 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import pool
 
-from domain.database import create_engine, database_url
+from domain.platform.database import create_engine, database_url
+from domain.platform.settings import load_settings
 from domain.schema import COMPARE_OPTIONS, metadata
-from domain.settings import load_settings
 
 config = context.config
 

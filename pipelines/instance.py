@@ -6,8 +6,8 @@ from pathlib import Path
 
 import jinja2
 
-from domain.database import DAGSTER_DATABASE, database_url
-from domain.settings import Settings
+from domain.platform.database import DAGSTER_DATABASE, database_url
+from domain.platform.settings import Settings
 
 TEMPLATE = Path(__file__).with_name("dagster.yaml.j2")
 

@@ -16,9 +16,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from domain.database import create_engine, drop_database, ensure_database, psycopg2_url, with_database
-from domain.migrations import seed_fee_schedule, upgrade
-from domain.settings import Settings
+from domain.fees.schedule import seed_fee_schedule
+from domain.outbox import outbox
+from domain.platform.database import create_engine, drop_database, ensure_database, psycopg2_url, with_database
+from domain.platform.migrations import upgrade
+from domain.platform.settings import Settings
 
 pytest_plugins = ["tests.sandbox_fixtures"]
 
@@ -82,6 +84,8 @@ def engine(database_url: str, settings: Settings) -> Iterator[sa.Engine]:
     with engine.begin() as conn:
         seed_fee_schedule(conn, settings)
     yield engine
+    with engine.connect() as conn:
+        assert outbox.nonconforming(conn) == [], "an outbox row is not an event of the catalogue"
     engine.dispose()
 
 
@@ -126,7 +130,7 @@ def asgi_client():  # type: ignore[no-untyped-def]
 
 
 def _new_key(engine: sa.Engine, role: str) -> str:
-    from domain.api_keys import create_key
+    from domain.users.api_keys import create_key
 
     with engine.begin() as conn:
         return create_key(conn, f"test-{role}-{uuid.uuid4().hex[:8]}", role)

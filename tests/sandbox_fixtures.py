@@ -20,10 +20,10 @@ import pytest
 import requests
 import uvicorn
 
-from domain.settings import Settings
+from domain.platform.settings import Settings
 from gateways.http import HttpOptions
-from gateways.phonepe import PhonePeClient
-from gateways.razorpayx import RazorpayXClient
+from gateways.phonepe.client import PhonePeClient
+from gateways.razorpayx.client import RazorpayXClient
 from gateways.sandbox import SandboxConfig, create_app
 
 

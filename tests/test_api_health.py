@@ -8,8 +8,8 @@ import pytest
 import structlog
 from fastapi.testclient import TestClient
 
-from domain.database import create_engine
-from domain.settings import Settings
+from domain.platform.database import create_engine
+from domain.platform.settings import Settings
 from ingest_api.app import create_app
 
 

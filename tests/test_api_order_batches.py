@@ -15,7 +15,7 @@ import psycopg2.errors
 import pytest
 import sqlalchemy as sa
 
-from domain.database import create_engine
+from domain.platform.database import create_engine
 from ingest_api.metrics import ORDERS_PER_INSERT
 from ingest_api.order_batches import OrderBatches
 

@@ -279,7 +279,7 @@ def test_events_follow_the_lifecycle_and_write_the_outbox(client, client_headers
     assert [(r.dedupe_key, r.event_type, r.user_id) for r in rows] == [
         (f"order_status:{order['order_id']}:cancelled", "order_status_changed", order["buyer_id"])
     ]
-    assert rows[0].payload == {"order_id": order["order_id"], "from": "created", "to": "cancelled"}
+    assert rows[0].payload == {"order_id": order["order_id"], "previous_status": "created", "status": "cancelled"}
     bad = client.post(url, json={"event": "shipped"}, headers=client_headers)
     assert bad.json()["error"]["code"] == "validation_error"
     missing = client.post("/v1/orders/ord_missing/events", json={"event": "cancelled"}, headers=client_headers)

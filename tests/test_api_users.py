@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from cli.main import main
-from domain import user_store
-from domain.api_keys import ApiKey, hash_key
+from domain.users import store as user_store
+from domain.users.api_keys import ApiKey, hash_key
 from ingest_api.app import create_app
 from ingest_api.deps import ConnectionSlots
 from ingest_api.errors import ERROR_CODES

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from cli.main import main
-from domain.database import create_engine
-from domain.migrations import head_revision
+from domain.platform.database import create_engine
+from domain.platform.migrations import head_revision
 
 
 @pytest.fixture

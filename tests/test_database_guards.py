@@ -5,11 +5,21 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from domain import ledger
+from domain.ledger import entries, posting
+
+
+def _accounts(conn: sa.Connection, *account_ids: str) -> None:
+    conn.execute(
+        sa.text(
+            "INSERT INTO ledger_accounts (account_id, account_type) SELECT a, a FROM unnest(CAST(:ids AS text[])) a "
+            "ON CONFLICT DO NOTHING"
+        ),
+        {"ids": list(account_ids)},
+    )
 
 
 def _entry(conn: sa.Connection, key: str) -> int:
-    ledger.ensure_accounts(conn, ["bank", "gateway_clearing"])
+    _accounts(conn, "bank", "gateway_clearing")
     return int(
         conn.execute(
             sa.text("INSERT INTO journal_entries (idempotency_key, entry_type) VALUES (:k, 'test') RETURNING entry_id"),
@@ -31,7 +41,7 @@ def test_unbalanced_entry_is_refused(conn: sa.Connection) -> None:
 
 
 def test_single_line_added_to_a_balanced_entry_is_refused(conn: sa.Connection) -> None:
-    posted = ledger.post_entry(conn, ledger.payout_completed_entry("pay_guard", 500))
+    posted = posting.post_entry(conn, entries.payout_completed_entry("pay_guard", 500))
     with pytest.raises(sa.exc.IntegrityError, match="does not balance"):
         conn.execute(
             sa.text("INSERT INTO ledger_lines (entry_id, account_id, amount_paise) VALUES (:e, 'bank', 1)"),
@@ -48,7 +58,7 @@ def test_balanced_raw_insert_is_accepted(conn: sa.Connection) -> None:
         ),
         {"e": entry_id},
     )
-    assert ledger.account_balance(conn, "bank") >= 100
+    assert posting.account_balance(conn, "bank") >= 100
 
 
 @pytest.mark.parametrize(
@@ -61,7 +71,7 @@ def test_balanced_raw_insert_is_accepted(conn: sa.Connection) -> None:
     ],
 )
 def test_books_are_append_only(conn: sa.Connection, statement: str) -> None:
-    posted = ledger.post_entry(conn, ledger.payout_completed_entry("pay_immutable", 700))
+    posted = posting.post_entry(conn, entries.payout_completed_entry("pay_immutable", 700))
     with pytest.raises(sa.exc.DBAPIError, match="append-only"):
         conn.execute(sa.text(statement), {"e": posted.entry_id})
 
@@ -122,6 +132,6 @@ def test_lines_must_name_a_known_entry_and_account(conn: sa.Connection, entry: s
     ],
 )
 def test_accounts_are_append_only(conn: sa.Connection, statement: str) -> None:
-    ledger.ensure_accounts(conn, ["gateway_clearing"])
+    _accounts(conn, "gateway_clearing")
     with pytest.raises(sa.exc.DBAPIError, match="append-only"):
         conn.execute(sa.text(statement))

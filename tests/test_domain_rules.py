@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from domain import orders, users
-from domain.schema import ORDER_STATUSES
+from domain.orders import lifecycle
+from domain.orders.tables import ORDER_STATUSES
+from domain.outbox import events
+from domain.users import rules
 
 
 def test_lifecycle_covers_every_status() -> None:
-    assert set(orders.TRANSITIONS) == set(ORDER_STATUSES)
-    assert all(targets <= set(ORDER_STATUSES) for targets in orders.TRANSITIONS.values())
+    assert set(lifecycle.TRANSITIONS) == set(ORDER_STATUSES)
+    assert all(targets <= set(ORDER_STATUSES) for targets in lifecycle.TRANSITIONS.values())
 
 
 @pytest.mark.parametrize(
@@ -28,7 +30,7 @@ def test_lifecycle_covers_every_status() -> None:
     ],
 )
 def test_legal_transitions(current: str, target: str) -> None:
-    assert orders.next_status(current, target) == target
+    assert lifecycle.next_status(current, target) == target
 
 
 @pytest.mark.parametrize(
@@ -45,33 +47,33 @@ def test_legal_transitions(current: str, target: str) -> None:
     ],
 )
 def test_illegal_transitions(current: str, target: str) -> None:
-    with pytest.raises(orders.IllegalTransition) as raised:
-        orders.next_status(current, target)
+    with pytest.raises(lifecycle.IllegalTransition) as raised:
+        lifecycle.next_status(current, target)
     assert (raised.value.current, raised.value.target) == (current, target)
 
 
 def test_client_events() -> None:
-    assert orders.status_for_event("paid", "delivered") == "delivered"
-    assert orders.status_for_event("created", "cancelled") == "cancelled"
-    assert orders.status_for_event("delivered", "delivered") is None
-    with pytest.raises(orders.IllegalTransition):
-        orders.status_for_event("created", "delivered")
-    with pytest.raises(orders.IllegalTransition):
-        orders.status_for_event("paid", "cancelled")
+    assert lifecycle.status_for_event("paid", "delivered") == "delivered"
+    assert lifecycle.status_for_event("created", "cancelled") == "cancelled"
+    assert lifecycle.status_for_event("delivered", "delivered") is None
+    with pytest.raises(lifecycle.IllegalTransition):
+        lifecycle.status_for_event("created", "delivered")
+    with pytest.raises(lifecycle.IllegalTransition):
+        lifecycle.status_for_event("paid", "cancelled")
 
 
 def test_outbox_rows() -> None:
-    changed = orders.status_changed("ord_1", "usr_b", "created", "paid")
+    changed = events.order_status_changed("ord_1", "usr_b", "created", "paid")
     assert (changed.dedupe_key, changed.event_type, changed.audience) == (
         "order_status:ord_1:paid",
         "order_status_changed",
         "user",
     )
-    paid = orders.payment_outcome("ord_1", "usr_b", True, 500)
-    failed = orders.payment_outcome("ord_1", "usr_b", False, 500)
+    paid = events.payment_outcome("ord_1", "usr_b", True, 500)
+    failed = events.payment_outcome("ord_1", "usr_b", False, 500)
     assert (paid.dedupe_key, paid.event_type) == ("payment:ord_1:succeeded", "payment_succeeded")
     assert (failed.dedupe_key, failed.event_type) == ("payment:ord_1:failed", "payment_failed")
-    assert orders.webhook_anomaly(7, "ord_1", "amount_mismatch").audience == "finance"
+    assert events.payment_anomaly(7, "ord_1", "amount_mismatch").audience == "finance"
 
 
 @pytest.mark.parametrize(
@@ -79,7 +81,7 @@ def test_outbox_rows() -> None:
     [(None, None, None, "none"), ("usr_1", None, None, "link"), (None, "ABCDEFGHJK", "code", "code")],
 )
 def test_referral_source(recruiter_id: str | None, code: str | None, requested: str | None, expected: str) -> None:
-    assert users.referral_source(recruiter_id, code, requested) == expected
+    assert rules.referral_source(recruiter_id, code, requested) == expected
 
 
 @pytest.mark.parametrize(
@@ -87,8 +89,8 @@ def test_referral_source(recruiter_id: str | None, code: str | None, requested: 
     [("usr_1", "ABCDEFGHJK", None), ("usr_1", None, "code"), (None, None, "link")],
 )
 def test_contradictory_referrals(recruiter_id: str | None, code: str | None, requested: str | None) -> None:
-    with pytest.raises(users.ReferralError) as raised:
-        users.referral_source(recruiter_id, code, requested)
+    with pytest.raises(rules.ReferralError) as raised:
+        rules.referral_source(recruiter_id, code, requested)
     assert raised.value.code == "referral_conflict"
 
 
@@ -96,44 +98,44 @@ def test_contradictory_referrals(recruiter_id: str | None, code: str | None, req
     ("user_id", "recruiter"),
     [
         ("usr_a", None),
-        ("usr_a", users.Recruiter("usr_a", "scout", "active")),
-        ("usr_a", users.Recruiter("usr_b", "seller", "active")),
-        ("usr_a", users.Recruiter("usr_b", "scout", "suspended")),
+        ("usr_a", rules.Recruiter("usr_a", "scout", "active")),
+        ("usr_a", rules.Recruiter("usr_b", "seller", "active")),
+        ("usr_a", rules.Recruiter("usr_b", "scout", "suspended")),
     ],
 )
-def test_invalid_recruiters(user_id: str, recruiter: users.Recruiter | None) -> None:
-    with pytest.raises(users.ReferralError) as raised:
-        users.check_recruiter(user_id, recruiter)
+def test_invalid_recruiters(user_id: str, recruiter: rules.Recruiter | None) -> None:
+    with pytest.raises(rules.ReferralError) as raised:
+        rules.check_recruiter(user_id, recruiter)
     assert raised.value.code == "recruiter_invalid"
 
 
 def test_cycle_check() -> None:
-    users.check_no_cycle("usr_a", ["usr_b", "usr_c"])
-    with pytest.raises(users.ReferralError) as raised:
-        users.check_no_cycle("usr_a", ["usr_b", "usr_a"])
+    rules.check_no_cycle("usr_a", ["usr_b", "usr_c"])
+    with pytest.raises(rules.ReferralError) as raised:
+        rules.check_no_cycle("usr_a", ["usr_b", "usr_a"])
     assert raised.value.code == "referral_cycle"
 
 
 def test_referral_codes_are_well_formed() -> None:
-    codes = {users.new_referral_code() for _ in range(200)}
+    codes = {rules.new_referral_code() for _ in range(200)}
     assert len(codes) == 200
-    assert all(users.REFERRAL_CODE_PATTERN.match(code) for code in codes)
+    assert all(rules.REFERRAL_CODE_PATTERN.match(code) for code in codes)
 
 
 def test_destinations_are_validated_and_masked() -> None:
-    vpa = users.normalise_destination({"vpa": "Asha.K@OkAxis"})
+    vpa = rules.normalise_destination({"vpa": "Asha.K@OkAxis"})
     assert vpa == {"type": "vpa", "vpa": "asha.k@okaxis"}
-    assert users.mask_destination(vpa) == {"type": "vpa", "vpa": "as****@okaxis"}
-    bank = users.normalise_destination(
+    assert rules.mask_destination(vpa) == {"type": "vpa", "vpa": "as****@okaxis"}
+    bank = rules.normalise_destination(
         {"account_number": "123456789012", "ifsc": "hdfc0001234", "account_name": "Asha"}
     )
-    assert users.mask_destination(bank) == {
+    assert rules.mask_destination(bank) == {
         "type": "bank_account",
         "account_number": "XXXXXXXX9012",
         "ifsc": "HDFC0001234",
         "account_name": "Asha",
     }
-    assert users.mask_destination(None) is None
+    assert rules.mask_destination(None) is None
     for bad in ({"vpa": "no-at-sign"}, {"account_number": "12", "ifsc": "HDFC0001234", "account_name": "A"}, {}):
-        with pytest.raises(users.DestinationError):
-            users.normalise_destination(bad)
+        with pytest.raises(rules.DestinationError):
+            rules.normalise_destination(bad)

@@ -7,7 +7,7 @@ import re
 import threading
 import time
 
-from domain import ids
+from domain.platform import ids
 
 
 def test_new_id_is_prefix_time_and_random_hex() -> None:

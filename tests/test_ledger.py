@@ -10,9 +10,10 @@ import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain import ledger
-from domain.invariants import LEDGER_INVARIANTS, check_all
+from domain.ledger import accounts, entries, posting
+from domain.ledger.invariants import LEDGER_INVARIANTS
 from domain.money import fee_breakdown, refund_split
+from domain.platform.invariants import check_all
 
 
 def _key() -> str:
@@ -22,60 +23,60 @@ def _key() -> str:
 def test_capture_worked_example(conn: sa.Connection) -> None:
     # Rs 100.00 order, 10% platform fee, 1.5% gateway fee.
     seller = f"usr_{_key()}"
-    entry = ledger.capture_entry("ord_1", seller, fee_breakdown(10_000, 1000, 150))
+    entry = entries.capture_entry("ord_1", seller, fee_breakdown(10_000, 1000, 150))
     assert sorted((line.account_id, line.amount_paise) for line in entry.lines) == sorted(
         [("gateway_clearing", 9850), (f"seller_payable:{seller}", -8850), ("platform_revenue", -1000)]
     )
-    posted = ledger.post_entry(conn, entry)
+    posted = posting.post_entry(conn, entry)
     assert posted.created
-    assert ledger.payee_balance(conn, "seller", seller) == 8850
+    assert posting.payee_balance(conn, "seller", seller) == 8850
     assert check_all(conn, LEDGER_INVARIANTS) == {}
 
 
 def test_refund_after_payout_is_a_clawback(conn: sa.Connection) -> None:
     seller = f"usr_{_key()}"
     fees = fee_breakdown(10_000, 1000, 150)
-    ledger.post_entry(conn, ledger.capture_entry(f"ord_{seller}", seller, fees))
+    posting.post_entry(conn, entries.capture_entry(f"ord_{seller}", seller, fees))
     payout = f"pay_{_key()}"
-    ledger.post_entry(conn, ledger.payout_sent_entry(payout, "seller", seller, 8850))
-    ledger.post_entry(conn, ledger.payout_completed_entry(payout, 8850))
-    assert ledger.payee_balance(conn, "seller", seller) == 0
-    ledger.post_entry(conn, ledger.refund_completed_entry(f"rf_{seller}", seller, refund_split(10_000, 1000, 10_000)))
+    posting.post_entry(conn, entries.payout_sent_entry(payout, "seller", seller, 8850))
+    posting.post_entry(conn, entries.payout_completed_entry(payout, 8850))
+    assert posting.payee_balance(conn, "seller", seller) == 0
+    posting.post_entry(conn, entries.refund_completed_entry(f"rf_{seller}", seller, refund_split(10_000, 1000, 10_000)))
     # The seller owes back 9000 (refund less reversed platform fee); the gateway fee stays with them.
-    assert ledger.payee_balance(conn, "seller", seller) == -9000
+    assert posting.payee_balance(conn, "seller", seller) == -9000
     assert check_all(conn, LEDGER_INVARIANTS) == {}
 
 
 def test_failed_and_reversed_payouts_return_the_money(conn: sa.Connection) -> None:
     scout = f"usr_{_key()}"
-    ledger.post_entry(conn, ledger.bounty_entry(f"usr_{_key()}", scout, 1000))
-    ledger.post_entry(conn, ledger.bounty_entry(f"usr_{_key()}", scout, 1000))
+    posting.post_entry(conn, entries.bounty_entry(f"usr_{_key()}", scout, 1000))
+    posting.post_entry(conn, entries.bounty_entry(f"usr_{_key()}", scout, 1000))
     first, second = f"pay_{_key()}", f"pay_{_key()}"
-    ledger.post_entry(conn, ledger.payout_sent_entry(first, "scout", scout, 2000))
-    assert ledger.payee_balance(conn, "scout", scout) == 0
-    ledger.post_entry(conn, ledger.payout_failed_entry(first, "scout", scout, 2000))
-    assert ledger.payee_balance(conn, "scout", scout) == 2000
-    ledger.post_entry(conn, ledger.payout_sent_entry(second, "scout", scout, 2000))
-    ledger.post_entry(conn, ledger.payout_completed_entry(second, 2000))
-    ledger.post_entry(conn, ledger.payout_reversed_entry(second, "scout", scout, 2000))
-    assert ledger.payee_balance(conn, "scout", scout) == 2000
+    posting.post_entry(conn, entries.payout_sent_entry(first, "scout", scout, 2000))
+    assert posting.payee_balance(conn, "scout", scout) == 0
+    posting.post_entry(conn, entries.payout_failed_entry(first, "scout", scout, 2000))
+    assert posting.payee_balance(conn, "scout", scout) == 2000
+    posting.post_entry(conn, entries.payout_sent_entry(second, "scout", scout, 2000))
+    posting.post_entry(conn, entries.payout_completed_entry(second, 2000))
+    posting.post_entry(conn, entries.payout_reversed_entry(second, "scout", scout, 2000))
+    assert posting.payee_balance(conn, "scout", scout) == 2000
 
 
 def test_gateway_settlement_difference_goes_to_suspense() -> None:
-    entry = ledger.gateway_settlement_entry("UTR1", settled_paise=9800, expected_paise=9850)
+    entry = entries.gateway_settlement_entry("UTR1", settled_paise=9800, expected_paise=9850)
     assert {line.account_id: line.amount_paise for line in entry.lines} == {
         "bank": 9800,
         "gateway_clearing": -9850,
         "recon_suspense": 50,
     }
-    exact = ledger.gateway_settlement_entry("UTR2", 9850, 9850)
+    exact = entries.gateway_settlement_entry("UTR2", 9850, 9850)
     assert {line.account_id for line in exact.lines} == {"bank", "gateway_clearing"}
 
 
 def test_same_key_posts_once(conn: sa.Connection) -> None:
-    entry = ledger.bounty_entry(f"usr_{_key()}", f"usr_{_key()}", 1000)
-    first = ledger.post_entry(conn, entry)
-    again = ledger.post_entry(conn, entry)
+    entry = entries.bounty_entry(f"usr_{_key()}", f"usr_{_key()}", 1000)
+    first = posting.post_entry(conn, entry)
+    again = posting.post_entry(conn, entry)
     assert (first.created, again.created, again.entry_id) == (True, False, first.entry_id)
     lines = conn.execute(
         sa.text("SELECT count(*) FROM ledger_lines WHERE entry_id = :id"), {"id": first.entry_id}
@@ -85,43 +86,43 @@ def test_same_key_posts_once(conn: sa.Connection) -> None:
 
 def test_same_key_with_other_lines_is_refused(conn: sa.Connection) -> None:
     recruit, scout = f"usr_{_key()}", f"usr_{_key()}"
-    ledger.post_entry(conn, ledger.bounty_entry(recruit, scout, 1000))
-    with pytest.raises(ledger.IdempotencyConflict):
-        ledger.post_entry(conn, ledger.bounty_entry(recruit, scout, 2000))
+    posting.post_entry(conn, entries.bounty_entry(recruit, scout, 1000))
+    with pytest.raises(posting.IdempotencyConflict):
+        posting.post_entry(conn, entries.bounty_entry(recruit, scout, 2000))
 
 
 @pytest.mark.parametrize(
     ("lines", "message"),
     [
-        ((ledger.Line("bank", 100), ledger.Line("gateway_clearing", -99)), "does not balance"),
-        ((ledger.Line("bank", 0), ledger.Line("gateway_clearing", 0)), "non-zero"),
-        ((ledger.Line("bank", 100),), "two lines"),
-        ((ledger.Line("bank", 1.5), ledger.Line("gateway_clearing", -1.5)), "integer"),  # type: ignore[arg-type]
+        ((entries.Line("bank", 100), entries.Line("gateway_clearing", -99)), "does not balance"),
+        ((entries.Line("bank", 0), entries.Line("gateway_clearing", 0)), "non-zero"),
+        ((entries.Line("bank", 100),), "two lines"),
+        ((entries.Line("bank", 1.5), entries.Line("gateway_clearing", -1.5)), "integer"),  # type: ignore[arg-type]
     ],
 )
-def test_entry_refuses_bad_lines(lines: tuple[ledger.Line, ...], message: str) -> None:
-    with pytest.raises(ledger.LedgerError, match=message):
-        ledger.Entry("k", "test", lines)
+def test_entry_refuses_bad_lines(lines: tuple[entries.Line, ...], message: str) -> None:
+    with pytest.raises(accounts.LedgerError, match=message):
+        entries.Entry("k", "test", lines)
 
 
 def test_payee_ids_cannot_forge_accounts() -> None:
-    with pytest.raises(ledger.LedgerError):
-        ledger.payable_account("seller", "x:platform_revenue")
-    with pytest.raises(ledger.LedgerError):
-        ledger.payable_account("buyer", "usr_1")  # type: ignore[arg-type]
+    with pytest.raises(accounts.LedgerError):
+        accounts.payable_account("seller", "x:platform_revenue")
+    with pytest.raises(accounts.LedgerError):
+        accounts.payable_account("buyer", "usr_1")  # type: ignore[arg-type]
 
 
 def test_two_connections_racing_on_one_key_post_one_entry(engine: sa.Engine) -> None:
-    entry = ledger.bounty_entry(f"usr_{_key()}", f"usr_{_key()}", 1000)
+    entry = entries.bounty_entry(f"usr_{_key()}", f"usr_{_key()}", 1000)
     barrier = threading.Barrier(2)
-    results: list[ledger.Posted] = []
+    results: list[posting.Posted] = []
     errors: list[BaseException] = []
 
     def post() -> None:
         try:
             with engine.begin() as conn:
                 barrier.wait()
-                results.append(ledger.post_entry(conn, entry))
+                results.append(posting.post_entry(conn, entry))
         except BaseException as exc:  # surfaced below
             errors.append(exc)
 
@@ -151,14 +152,14 @@ def test_every_built_entry_balances(gross: int, platform_bps: int, gateway_bps: 
     fees = fee_breakdown(gross, platform_bps, gateway_bps)
     split = refund_split(gross, fees.platform_fee_paise, gross)
     built = [
-        ledger.capture_entry("o", who, fees),
-        ledger.bounty_entry("r", who, gross),
-        ledger.payout_sent_entry("p", "seller", who, gross),
-        ledger.payout_completed_entry("p", gross),
-        ledger.payout_failed_entry("p", "scout", who, gross),
-        ledger.payout_reversed_entry("p", "seller", who, gross),
-        ledger.refund_completed_entry("f", who, split),
-        ledger.gateway_settlement_entry("u", gross - gross // 3, gross),
+        entries.capture_entry("o", who, fees),
+        entries.bounty_entry("r", who, gross),
+        entries.payout_sent_entry("p", "seller", who, gross),
+        entries.payout_completed_entry("p", gross),
+        entries.payout_failed_entry("p", "scout", who, gross),
+        entries.payout_reversed_entry("p", "seller", who, gross),
+        entries.refund_completed_entry("f", who, split),
+        entries.gateway_settlement_entry("u", gross - gross // 3, gross),
     ]
     for entry in built:
         assert sum(line.amount_paise for line in entry.lines) == 0

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
-from domain.logging import configure_logging
+from domain.platform.logging import configure_logging
 
 
 @pytest.fixture

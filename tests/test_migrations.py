@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from domain.database import create_engine
-from domain.migrations import current_revision, downgrade, head_revision, upgrade
+from domain.platform.database import create_engine
+from domain.platform.migrations import current_revision, downgrade, head_revision, upgrade
 from domain.schema import COMPARE_OPTIONS, metadata
 
 VERSIONS = Path(__file__).resolve().parent.parent / "migrations" / "versions"

@@ -7,16 +7,15 @@ import random
 
 import pytest
 
-from domain.payouts import (
+from domain.payouts.rules import (
     PayeeBalance,
     attempt_key,
-    backoff_delay_s,
-    next_attempt_at,
     path_to,
     require_transition,
     target_for_gateway_status,
     withdrawal_problem,
 )
+from domain.platform.retry import backoff_delay_s, next_attempt_at
 
 
 @pytest.mark.parametrize(

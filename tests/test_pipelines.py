@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from domain.settings import Settings
+from domain.platform.settings import Settings
 from pipelines.definitions import defs
 from pipelines.instance import prepare_dagster_home, render_instance_config
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from domain.settings import EXAMPLE_SECRET, SECRET_FIELDS, ConfigurationError, Settings, load_settings
+from domain.platform.settings import EXAMPLE_SECRET, SECRET_FIELDS, ConfigurationError, Settings, load_settings
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import base64
 import json
 
-from domain.settings import Settings
-from gateways import phonepe_webhooks, razorpayx_webhooks
+from domain.platform.settings import Settings
+from gateways.phonepe import webhooks as phonepe_webhooks
+from gateways.razorpayx import webhooks as razorpayx_webhooks
 
 
 def phonepe_v2(

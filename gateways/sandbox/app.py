@@ -20,8 +20,8 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from domain.database import SANDBOX_DATABASE, create_engine, database_url
-from domain.settings import Settings
+from domain.platform.database import SANDBOX_DATABASE, create_engine, database_url
+from domain.platform.settings import Settings
 from gateways.sandbox.config import FaultConfig, SandboxConfig
 from gateways.sandbox.faults import FaultInjector, FaultMiddleware
 from gateways.sandbox.service import Sandbox, SandboxError

@@ -16,7 +16,8 @@ import random
 from dataclasses import dataclass
 
 from domain.money import bps_of
-from gateways.phonepe import DATE_FORMAT, DATETIME_FORMAT, IST, REPORT_COLUMNS
+from domain.platform.clock import IST
+from gateways.phonepe.settlement_report import DATE_FORMAT, DATETIME_FORMAT, REPORT_COLUMNS
 from gateways.sandbox.config import SandboxConfig
 
 

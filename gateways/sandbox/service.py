@@ -26,9 +26,9 @@ import requests
 import sqlalchemy as sa
 import structlog
 
-from domain.settings import Settings
-from gateways.phonepe_webhooks import v2_authorization
-from gateways.razorpayx_webhooks import signature
+from domain.platform.settings import Settings
+from gateways.phonepe.webhooks import v2_authorization
+from gateways.razorpayx.webhooks import signature
 from gateways.sandbox import store
 from gateways.sandbox.config import SandboxConfig
 from gateways.sandbox.report import Transaction, build_report, day_bounds_ms

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Request
 
-from fastapi import APIRouter, Path, Request
-
-from domain import text, user_store
-from domain import users as rules
+from domain.users import store
 from ingest_api.deps import AdminKey, SessionDep
 from ingest_api.errors import ApiError, error_responses, request_id_of
 from ingest_api.routers.users import user_out
-from ingest_api.schemas import RecruiterChange, UserOut
+from ingest_api.schemas.common import PathId
+from ingest_api.schemas.users import RecruiterChange, UserOut
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
-
-UserId = Annotated[str, Path(min_length=1, max_length=64, pattern=text.IDENTIFIER)]
 
 
 @router.patch(
@@ -23,18 +19,15 @@ UserId = Annotated[str, Path(min_length=1, max_length=64, pattern=text.IDENTIFIE
     response_model=UserOut,
     responses=error_responses(400, 401, 403, 404, 409, 413, 415, 422, 429),
 )
-def set_recruiter(user_id: UserId, body: RecruiterChange, request: Request, key: AdminKey, conn: SessionDep) -> UserOut:
+def set_recruiter(user_id: PathId, body: RecruiterChange, request: Request, key: AdminKey, conn: SessionDep) -> UserOut:
     """Set, fix or clear (`recruiter_id: null`) a user's recruiter; the change is written to `audit_log`."""
     if "recruiter_id" in body.model_fields_set and "referral_code" in body.model_fields_set:
         raise ApiError("referral_conflict", "Give recruiter_id or referral_code, not both.")
     if not body.model_fields_set:
         raise ApiError("validation_error", "Invalid request: give recruiter_id (null clears) or referral_code.")
-    try:
-        row = user_store.set_recruiter(
-            conn, user_id, body.recruiter_id, body.referral_code, actor=key.name, request_id=request_id_of(request)
-        )
-    except rules.ReferralError as exc:
-        raise ApiError(exc.code, str(exc)) from None
+    row = store.set_recruiter(
+        conn, user_id, body.recruiter_id, body.referral_code, actor=key.name, request_id=request_id_of(request)
+    )
     if row is None:
         raise ApiError("user_not_found")
     return user_out(row)

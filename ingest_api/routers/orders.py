@@ -9,8 +9,6 @@ row, so it stays identical, status `created`).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import hashlib
 import json
@@ -18,32 +16,30 @@ import re
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
+from fastapi import APIRouter, FastAPI, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from domain import order_store, text
-from domain import orders as lifecycle
-from domain.ids import new_id
-from domain.schema import orders as orders_table
-from domain.settings import Settings
+from domain.orders import lifecycle, store
+from domain.orders.tables import orders
+from domain.platform.ids import new_id
+from domain.platform.settings import Settings
+from domain.platform.sql import statement
+from ingest_api import patterns
 from ingest_api.deps import CurrentKey, SessionDep
 from ingest_api.errors import ApiError, error_responses
 from ingest_api.metrics import IDEMPOTENT_REPLAYS
 from ingest_api.order_batches import OrderBatches
-from ingest_api.schemas import OrderCreate, OrderCreated, OrderEvent, OrderOut, OrderPage, OrderStatus
+from ingest_api.pagination import Cursor, decode_cursor, encode_cursor
+from ingest_api.schemas.common import PathId
+from ingest_api.schemas.orders import OrderCreate, OrderCreated, OrderEvent, OrderOut, OrderPage, OrderStatus
 
 router = APIRouter(prefix="/v1", tags=["orders"])
 
-OrderId = Annotated[str, Path(min_length=1, max_length=64, pattern=text.IDENTIFIER)]
-QueryId = Annotated[str | None, Query(min_length=1, max_length=64, pattern=text.IDENTIFIER)]
+QueryId = Annotated[str | None, Query(min_length=1, max_length=64, pattern=patterns.IDENTIFIER)]
 
-_EARLIER = sa.select(orders_table).where(
-    orders_table.c.api_key_id == sa.bindparam("api_key_id"),
-    orders_table.c.idempotency_key == sa.bindparam("idempotency_key"),
-)
-_PARTIES = sa.text(
-    """SELECT (SELECT role || ':' || status FROM users WHERE user_id = :buyer_id) AS buyer,
-              (SELECT role || ':' || status FROM users WHERE user_id = :seller_id) AS seller"""
+_EARLIER = sa.select(orders).where(
+    orders.c.api_key_id == sa.bindparam("api_key_id"),
+    orders.c.idempotency_key == sa.bindparam("idempotency_key"),
 )
 _CREATED_FIELDS = ("order_id", "status", "buyer_id", "seller_id", "listing_id", "title", "amount_paise", "currency")
 _IDEMPOTENCY_KEY_PARAMETER = {
@@ -51,9 +47,9 @@ _IDEMPOTENCY_KEY_PARAMETER = {
     "in": "header",
     "required": True,
     "description": "Unique per intended order (1-128 visible ASCII characters); a retry reuses it.",
-    "schema": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": text.IDEMPOTENCY_KEY},
+    "schema": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": patterns.IDEMPOTENCY_KEY},
 }
-_VALID_IDEMPOTENCY_KEY = re.compile(text.IDEMPOTENCY_KEY)
+_VALID_IDEMPOTENCY_KEY = re.compile(patterns.IDEMPOTENCY_KEY)
 
 
 def _check_idempotency_key(value: str | None) -> str:
@@ -74,7 +70,7 @@ def _replay_or_refusal(engine: sa.Engine, params: dict[str, object]) -> Response
     with engine.connect() as conn:
         earlier = conn.execute(_EARLIER, params).first()
         if earlier is None:
-            parties = conn.execute(_PARTIES, params).one()
+            parties = conn.execute(statement("orders/parties"), params).one()
             raise _party_error(parties.buyer, parties.seller)
     if earlier.request_hash != params["request_hash"]:
         IDEMPOTENT_REPLAYS.labels("conflict").inc()
@@ -145,24 +141,20 @@ def add_create_order_route(app: FastAPI) -> None:
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut, responses=error_responses(401, 404, 422, 429))
-def get_order(order_id: OrderId, _key: CurrentKey, conn: SessionDep) -> dict[str, Any]:
-    row = conn.execute(sa.select(orders_table).where(orders_table.c.order_id == order_id)).first()
+def get_order(order_id: PathId, _key: CurrentKey, conn: SessionDep) -> dict[str, Any]:
+    row = conn.execute(sa.select(orders).where(orders.c.order_id == order_id)).first()
     if row is None:
         raise ApiError("order_not_found")
     return dict(row._mapping)
 
 
-def _encode_cursor(created_at: dt.datetime, order_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{order_id}".encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
+def _after_cursor(cursor: str) -> tuple[dt.datetime, str]:
+    stamp, order_id = decode_cursor(cursor, 2)
     try:
-        stamp, order_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
         created_at = dt.datetime.fromisoformat(stamp)
-    except (binascii.Error, UnicodeError, ValueError):
+    except ValueError:
         raise ApiError("invalid_cursor") from None
-    if created_at.tzinfo is None or not order_id:
+    if created_at.tzinfo is None:
         raise ApiError("invalid_cursor")
     return created_at, order_id
 
@@ -189,40 +181,37 @@ def list_orders(
     created_from: Annotated[dt.datetime | None, Query(description="Inclusive lower bound on created_at.")] = None,
     created_to: Annotated[dt.datetime | None, Query(description="Exclusive upper bound on created_at.")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Cursor = None,
 ) -> OrderPage:
     """Newest first; pass `next_cursor` back as `cursor` for the next page (keyset, stable under inserts)."""
-    query = sa.select(orders_table)
+    query = sa.select(orders)
     for column, value in (("seller_id", seller_id), ("buyer_id", buyer_id), ("status", status)):
         if value is not None:
-            query = query.where(orders_table.c[column] == value)
+            query = query.where(orders.c[column] == value)
     if (start := _utc(created_from, "created_from")) is not None:
-        query = query.where(orders_table.c.created_at >= start)
+        query = query.where(orders.c.created_at >= start)
     if (end := _utc(created_to, "created_to")) is not None:
-        query = query.where(orders_table.c.created_at < end)
+        query = query.where(orders.c.created_at < end)
     if cursor is not None:
-        after_at, after_id = _decode_cursor(cursor)
-        query = query.where(sa.tuple_(orders_table.c.created_at, orders_table.c.order_id) < (after_at, after_id))
-    query = query.order_by(orders_table.c.created_at.desc(), orders_table.c.order_id.desc()).limit(limit + 1)
+        after_at, after_id = _after_cursor(cursor)
+        query = query.where(sa.tuple_(orders.c.created_at, orders.c.order_id) < (after_at, after_id))
+    query = query.order_by(orders.c.created_at.desc(), orders.c.order_id.desc()).limit(limit + 1)
     rows = [dict(row._mapping) for row in conn.execute(query)]
     more = len(rows) > limit
     items = rows[:limit]
-    next_cursor = _encode_cursor(items[-1]["created_at"], items[-1]["order_id"]) if more else None
+    next_cursor = encode_cursor(items[-1]["created_at"].isoformat(), items[-1]["order_id"]) if more else None
     return OrderPage(items=[OrderOut.model_validate(row) for row in items], next_cursor=next_cursor)
 
 
 @router.post(
     "/orders/{order_id}/events", response_model=OrderOut, responses=error_responses(401, 404, 409, 413, 415, 422, 429)
 )
-def post_order_event(order_id: OrderId, body: OrderEvent, _key: CurrentKey, conn: SessionDep) -> dict[str, Any]:
+def post_order_event(order_id: PathId, body: OrderEvent, _key: CurrentKey, conn: SessionDep) -> dict[str, Any]:
     """Record a fulfilment event. Repeating an event that already took effect changes nothing (200)."""
-    order = order_store.lock_order(conn, order_id)
+    order = store.lock_order(conn, order_id)
     if order is None:
         raise ApiError("order_not_found")
-    try:
-        target = lifecycle.status_for_event(str(order["status"]), body.event)
-    except lifecycle.IllegalTransition as exc:
-        raise ApiError("illegal_transition", f"{str(exc).capitalize()}.") from None
+    target = lifecycle.status_for_event(str(order["status"]), body.event)
     if target is None:
         return order
-    return order_store.change_status(conn, order, target)
+    return store.change_status(conn, order, target)

@@ -6,11 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from domain import user_store
-from domain import users as rules
+from domain.users import rules, store
 from ingest_api.deps import CurrentKey, SessionDep
 from ingest_api.errors import ApiError, error_responses
-from ingest_api.schemas import UserCreate, UserOut
+from ingest_api.schemas.users import UserCreate, UserOut
 
 router = APIRouter(prefix="/v1", tags=["users"])
 
@@ -27,11 +26,8 @@ def user_out(row: dict[str, Any]) -> UserOut:
 )
 def create_user(body: UserCreate, _key: CurrentKey, conn: SessionDep) -> UserOut:
     """Register a user. Scouts get a unique referral code; payout destinations come back masked."""
-    try:
-        source = rules.referral_source(body.recruiter_id, body.referral_code, body.referral_source)
-        recruiter_id = user_store.resolve_recruiter(conn, None, body.recruiter_id, body.referral_code)
-    except rules.ReferralError as exc:
-        raise ApiError(exc.code, str(exc)) from None
+    source = rules.referral_source(body.recruiter_id, body.referral_code, body.referral_source)
+    recruiter_id = store.resolve_recruiter(conn, None, body.recruiter_id, body.referral_code)
     destination = None
     if body.payout_destination is not None:
         if body.role == "buyer":
@@ -40,7 +36,7 @@ def create_user(body: UserCreate, _key: CurrentKey, conn: SessionDep) -> UserOut
             destination = rules.normalise_destination(body.payout_destination.model_dump())
         except rules.DestinationError as exc:
             raise ApiError("validation_error", f"Invalid request: payout_destination: {exc}") from None
-    row = user_store.register(
+    row = store.register(
         conn,
         {
             "role": body.role,

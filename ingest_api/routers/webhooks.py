@@ -11,12 +11,13 @@ import datetime as dt
 
 from fastapi import APIRouter
 
-from domain import order_store, webhook_store
-from gateways.phonepe_webhooks import PhonePeEvent
+from domain.orders import store as order_store
+from domain.webhooks import store as webhook_store
+from gateways.phonepe.webhooks import PhonePeEvent
 from ingest_api.deps import SessionDep, VerifiedPhonePeEvent, VerifiedRazorpayXEvent
 from ingest_api.errors import error_responses
 from ingest_api.metrics import WEBHOOK_VERDICTS
-from ingest_api.schemas import WebhookAck
+from ingest_api.schemas.webhooks import WebhookAck
 from ingest_api.verification import Delivery
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
@@ -76,7 +77,7 @@ def phonepe_webhook(delivery: VerifiedPhonePeEvent, conn: SessionDep) -> Webhook
             occurred_at=_occurred_at(event),
         )
         verdict, reason = order_store.apply_payment(conn, outcome)
-    webhook_store.settle(conn, claimed, verdict, reason, processed=True)
+    webhook_store.record_outcome(conn, claimed, verdict, reason, processed=True)
     return _ack("phonepe", claimed, verdict, reason)
 
 

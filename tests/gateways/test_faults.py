@@ -11,10 +11,10 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
-from gateways.base import PayoutRequest, VpaDestination
-from gateways.errors import FinalError, OutcomeUnknownError, RetriableError
+from domain.payouts.gateway import PayoutRequest, VpaDestination
+from domain.platform.gateway_errors import FinalError, OutcomeUnknownError, RetriableError
 from gateways.http import HttpOptions, classify_exception, parse_retry_after
-from gateways.razorpayx import RazorpayXClient
+from gateways.razorpayx.client import RazorpayXClient
 from tests.sandbox_fixtures import SandboxHandle
 
 FAST = {"read_timeout_s": 0.5, "read_retries": 0}

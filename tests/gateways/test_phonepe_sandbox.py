@@ -9,9 +9,11 @@ import json
 import pytest
 
 from domain.money import bps_of
-from gateways import phonepe
-from gateways.errors import FinalError, NotFoundError
-from gateways.phonepe import IST, PhonePeClient
+from domain.platform.clock import IST
+from domain.platform.gateway_errors import FinalError, NotFoundError
+from gateways.phonepe import settlement_report
+from gateways.phonepe import webhooks as phonepe
+from gateways.phonepe.client import PhonePeClient
 from tests.sandbox_fixtures import SandboxHandle
 
 DAY = dt.date(2026, 11, 20)
@@ -226,8 +228,8 @@ def test_settlement_report_rate_anomalies_follow_the_seed(sandbox: SandboxHandle
 def test_raw_report_download(sandbox: SandboxHandle) -> None:
     sandbox.pay("ord_raw", 100, paidAtMs=_at(DAY, 8))
     raw = sandbox.phonepe.download_settlement_report(DAY)
-    assert raw.decode().splitlines()[0] == ",".join(phonepe.REPORT_COLUMNS)
-    assert phonepe.parse_settlement_report(raw).rows[0].amount_paise == 100
+    assert raw.decode().splitlines()[0] == ",".join(settlement_report.REPORT_COLUMNS)
+    assert settlement_report.parse_settlement_report(raw).rows[0].amount_paise == 100
 
 
 def test_webhook_delay_duplicates_and_order(sandbox: SandboxHandle) -> None:

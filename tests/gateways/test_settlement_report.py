@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from gateways.phonepe import IST, REPORT_COLUMNS, SettlementReportError, parse_settlement_report
+from domain.platform.clock import IST
+from gateways.phonepe.settlement_report import REPORT_COLUMNS, SettlementReportError, parse_settlement_report
 
 HEADER = ",".join(REPORT_COLUMNS)
 PAYMENT = (

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from gateways import phonepe, razorpayx
-from gateways.errors import WebhookRejected
+from domain.platform.gateway_errors import WebhookRejected
+from gateways.phonepe import webhooks as phonepe
+from gateways.razorpayx import webhooks as razorpayx
 
 # PhonePe PG v2: Authorization = hex(SHA256(username + ":" + password)).
 V2_USERNAME, V2_PASSWORD = "merchant-hooks", "s3cret-Pa55"

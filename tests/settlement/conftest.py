@@ -15,13 +15,17 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from assets.partitions import IST
-from domain import ledger
-from domain.database import create_engine, with_database
-from domain.ids import new_id
-from domain.migrations import seed_fee_schedule, upgrade
-from domain.schema import metadata, orders, users
-from domain.settings import Settings
+from domain.fees.schedule import seed_fee_schedule
+from domain.ledger import posting
+from domain.orders.tables import orders
+from domain.outbox import outbox
+from domain.platform.clock import IST
+from domain.platform.database import create_engine, with_database
+from domain.platform.ids import new_id
+from domain.platform.migrations import upgrade
+from domain.platform.settings import Settings
+from domain.schema import metadata
+from domain.users.tables import users
 from pipelines.definitions import defs
 from pipelines.instance import resource_environment
 from tests.sandbox_fixtures import SandboxHandle
@@ -99,7 +103,7 @@ class Books:
 
     def balances(self) -> dict[str, int]:
         with self.engine.connect() as conn:
-            return ledger.balances(conn)
+            return posting.balances(conn)
 
     def one(self, sql: str, **params: Any) -> Any:
         with self.engine.connect() as conn:
@@ -148,6 +152,8 @@ def books(
     engine = create_engine(url)
     with tempfile.TemporaryDirectory() as home, dg.DagsterInstance.ephemeral(tempdir=home) as instance:
         yield Books(engine, sandbox, instance)
+    with engine.connect() as conn:
+        assert outbox.nonconforming(conn) == [], "an outbox row is not an event of the catalogue"
     engine.dispose()
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))

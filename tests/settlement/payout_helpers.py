@@ -8,10 +8,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from assets import payout_engine
-from domain import ledger
-from domain.invariants import LEDGER_INVARIANTS, PAYOUT_INVARIANTS, check_all
-from domain.schema import users
+from domain.ledger import accounts, posting
+from domain.ledger.invariants import LEDGER_INVARIANTS
+from domain.payouts import status, submission
+from domain.payouts.invariants import PAYOUT_INVARIANTS
+from domain.platform.invariants import check_all
+from domain.users.tables import users
+from gateways.razorpayx import webhooks as razorpayx_webhooks
 from tests.settlement.conftest import Books
 
 FAST = {"backoff_base_s": 0.01, "backoff_max_s": 0.05, "requests_per_second": 1000.0}
@@ -26,14 +29,12 @@ def payee(books: Books, role: str, destination: dict[str, str] | None = None, **
     return user_id
 
 
-def submit(books: Books, **options: Any) -> payout_engine.SubmitSummary:
+def submit(books: Books, **options: Any) -> submission.SubmitSummary:
     merged = {"concurrency": 2, "max_attempts": 5, **FAST, **options}
     client = books.sandbox.razorpayx_client(read_timeout_s=options.pop("read_timeout_s", 5.0))
     merged.pop("read_timeout_s", None)
     try:
-        return payout_engine.submit_pending(
-            books.engine, client, payout_engine.SubmitOptions(**merged), rng=random.Random(7)
-        )
+        return submission.submit_pending(books.engine, client, submission.SubmitOptions(**merged), rng=random.Random(7))
     finally:
         client.close()
 
@@ -44,8 +45,8 @@ def api(books: Books) -> Any:
     if cached is None:
         from fastapi.testclient import TestClient
 
-        from domain.api_keys import create_key
-        from domain.settings import Settings
+        from domain.platform.settings import Settings
+        from domain.users.api_keys import create_key
         from ingest_api.app import create_app
 
         url = books.engine.url.render_as_string(hide_password=False)
@@ -75,10 +76,10 @@ def settle_status(books: Books) -> dict[str, int]:
     """Let the sandbox finish, store its webhooks, apply them and poll what is left."""
     books.sandbox.flush()
     store_webhooks(books)
-    applied = payout_engine.apply_webhooks(books.engine)
+    applied = status.apply_webhooks(books.engine, razorpayx_webhooks.parse)
     client = books.sandbox.razorpayx_client()
     try:
-        polled = payout_engine.poll_in_flight(books.engine, client)
+        polled = status.poll_in_flight(books.engine, client)
     finally:
         client.close()
     return {**{f"webhook_{k}": v for k, v in applied.items()}, **{f"poll_{k}": v for k, v in polled.items()}}
@@ -101,9 +102,9 @@ def witness(books: Books) -> dict[str, list[dict[str, Any]]]:
     return by_reference
 
 
-def balance(books: Books, payee_type: ledger.PayeeType, payee_id: str) -> int:
+def balance(books: Books, payee_type: accounts.PayeeType, payee_id: str) -> int:
     with books.engine.connect() as conn:
-        return ledger.payee_balance(conn, payee_type, payee_id)
+        return posting.payee_balance(conn, payee_type, payee_id)
 
 
 def days(start: dt.date, count: int) -> list[dt.date]:

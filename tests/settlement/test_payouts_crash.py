@@ -17,9 +17,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from assets.payout_engine import create_batch
-from assets.sql import statement
-from domain.schema import users
+from domain.payouts.submission import create_batch
+from domain.users.tables import users
 from tests.settlement.conftest import Books, ist
 from tests.settlement.payout_helpers import assert_books_sound, payouts, settle_status, witness
 
@@ -41,7 +40,7 @@ def _prepare(books: Books, sellers: int) -> list[str]:
                 .where(users.c.user_id == seller)
                 .values(payout_destination={"type": "vpa", "vpa": f"{seller[-10:]}@okaxis"})
             )
-        assert create_batch(conn, D, statement)["payouts_created"] == sellers
+        assert create_batch(conn, D)["payouts_created"] == sellers
     return ids
 
 

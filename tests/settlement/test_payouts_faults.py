@@ -11,10 +11,9 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from assets.payout_engine import create_batch
-from assets.sql import statement
-from domain import payout_store
-from domain.schema import users
+from domain.payouts import store as payout_store
+from domain.payouts.submission import create_batch
+from domain.users.tables import users
 from tests.settlement.conftest import Books, ist
 from tests.settlement.payout_helpers import api, assert_books_sound, payouts, settle_status, submit, witness
 
@@ -31,7 +30,7 @@ def _prepare(books: Books, sellers: int, vpa: str = "okaxis") -> list[str]:
         for seller in ids:
             destination = {"type": "vpa", "vpa": f"{seller[-10:]}@{vpa}"}
             conn.execute(sa.update(users).where(users.c.user_id == seller).values(payout_destination=destination))
-        create_batch(conn, D, statement)
+        create_batch(conn, D)
     return ids
 
 

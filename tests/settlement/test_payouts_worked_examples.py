@@ -11,10 +11,11 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from domain import payout_store
-from domain.ledger import post_entry as post
-from domain.ledger import refund_completed_entry
+from domain.ledger.entries import refund_completed_entry
+from domain.ledger.posting import post_entry as post
 from domain.money import refund_split
+from domain.payouts import store as payout_store
+from domain.payouts.rules import PayoutRuleError
 from tests.settlement.conftest import Books, ist
 from tests.settlement.payout_helpers import assert_books_sound, payee, payouts, settle_status, submit, witness
 
@@ -135,15 +136,15 @@ def test_scout_withdrawal_below_minimum_is_refused_and_a_valid_one_paid(books: B
         assert balance.available_paise == 12_000
         for amount, code in ((9_999, "payout_below_minimum"), (12_001, "insufficient_balance")):
             try:
-                payout_store.request_withdrawal(conn, scout, amount, "test")
-            except payout_store.PayoutRuleError as exc:
+                payout_store.request_withdrawal(conn, scout, amount, "test", D)
+            except PayoutRuleError as exc:
                 assert exc.code == code
             else:
                 raise AssertionError(f"{amount} was accepted")
-        payout_store.request_withdrawal(conn, scout, 10_500, "test")
+        payout_store.request_withdrawal(conn, scout, 10_500, "test", D)
         try:
-            payout_store.request_withdrawal(conn, scout, 10_000, "test")  # only 1_500 left to ask for
-        except payout_store.PayoutRuleError as exc:
+            payout_store.request_withdrawal(conn, scout, 10_000, "test", D)  # only 1_500 left to ask for
+        except PayoutRuleError as exc:
             assert exc.code == "insufficient_balance"
 
     next_day = D + dt.timedelta(days=1)
@@ -183,7 +184,7 @@ def test_payout_failing_three_times_returns_the_money(books: Books, monkeypatch:
 
     books.sandbox.set_faults({})
     with books.engine.begin() as conn:
-        retry_id = payout_store.retry_payout(conn, payout.payout_id, "finance@test")
+        retry_id = payout_store.retry_payout(conn, payout.payout_id, "finance@test", D)
     submit(books)
     settle_status(books)
     retry = books.one("SELECT * FROM payouts WHERE payout_id = :p", p=retry_id)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from domain.invariants import LEDGER_INVARIANTS, check_all
+from domain.ledger.invariants import LEDGER_INVARIANTS
+from domain.platform.invariants import check_all
 from tests.settlement.conftest import Books, ist
 
 D = dt.date(2026, 11, 10)

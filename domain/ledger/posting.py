@@ -1,0 +1,124 @@
+"""The one posting path, and balances.
+
+Every writer, set-based SQL or `post_entry`, stages the lines of its entries in `pending_postings`
+and runs `sql/ledger/post.sql`, which writes accounts, entries and lines in one statement. A set-based
+writer stages with `INSERT ... SELECT` (an entry may sum many subledger rows); `post_entry` stages
+one entry from Python. The caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from domain.ledger.accounts import LedgerError, PayeeType, payable_account
+from domain.ledger.entries import Entry
+from domain.ledger.tables import journal_entries, ledger_lines
+from domain.platform.sql import statement
+
+
+class IdempotencyConflict(LedgerError):
+    """The idempotency key was already used for an entry with different lines."""
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    entry_id: int
+    created: bool
+
+
+_STAGE_LINE = sa.text(
+    """INSERT INTO pending_postings
+           (idempotency_key, entry_type, description, occurred_at, reference_id, account_id, amount_paise)
+       VALUES (:key, :entry_type, :description, coalesce(:occurred_at, now()), :reference_id, :account_id, :amount)"""
+)
+
+
+def prepare(conn: sa.Connection) -> None:
+    """Make sure this session has its staging table (a no-op once it has)."""
+    conn.execute(statement("ledger/stage"))
+
+
+def post_staged(conn: sa.Connection) -> dict[str, Posted]:
+    """Post everything staged in this transaction; by idempotency key, the entry and whether it is new."""
+    posted: dict[str, Posted] = {}
+    missing: list[str] = []
+    for key, entry_id, created in conn.execute(statement("ledger/post")):
+        if entry_id is None:  # committed by a concurrent writer after this statement's snapshot
+            missing.append(key)
+        else:
+            posted[key] = Posted(int(entry_id), bool(created))
+    if missing:
+        found = conn.execute(
+            sa.select(journal_entries.c.idempotency_key, journal_entries.c.entry_id).where(
+                journal_entries.c.idempotency_key.in_(missing)
+            )
+        )
+        posted.update({key: Posted(int(entry_id), False) for key, entry_id in found})
+    return posted
+
+
+def stage(conn: sa.Connection, entries: Iterable[Entry]) -> None:
+    rows = [
+        {
+            "key": entry.idempotency_key,
+            "entry_type": entry.entry_type,
+            "description": entry.description,
+            "occurred_at": None,
+            "reference_id": entry.reference_id,
+            "account_id": line.account_id,
+            "amount": line.amount_paise,
+        }
+        for entry in entries
+        for line in entry.lines
+    ]
+    if rows:
+        conn.execute(_STAGE_LINE, rows)
+
+
+def post_entry(conn: sa.Connection, entry: Entry) -> Posted:
+    """Write `entry` once. A replay returns the first entry; the same key with other lines is refused."""
+    prepare(conn)
+    stage(conn, [entry])
+    posted = post_staged(conn)[entry.idempotency_key]
+    if not posted.created and _lines_of(conn, posted.entry_id) != _counted(entry):
+        raise IdempotencyConflict(f"key {entry.idempotency_key} was posted with different lines")
+    return posted
+
+
+def _counted(entry: Entry) -> Counter[tuple[str, int]]:
+    return Counter((line.account_id, line.amount_paise) for line in entry.lines)
+
+
+def _lines_of(conn: sa.Connection, entry_id: int) -> Counter[tuple[str, int]]:
+    rows = conn.execute(
+        sa.select(ledger_lines.c.account_id, ledger_lines.c.amount_paise).where(ledger_lines.c.entry_id == entry_id)
+    )
+    return Counter((account, int(amount)) for account, amount in rows)
+
+
+def account_balance(conn: sa.Connection, account_id: str) -> int:
+    total = conn.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(ledger_lines.c.amount_paise), 0)).where(
+            ledger_lines.c.account_id == account_id
+        )
+    ).scalar_one()
+    return int(total)
+
+
+def payee_balance(conn: sa.Connection, payee_type: PayeeType, payee_id: str) -> int:
+    """What we owe the payee, in paise (positive = owed to them, negative = clawback pending)."""
+    return -account_balance(conn, payable_account(payee_type, payee_id))
+
+
+def balances(conn: sa.Connection) -> Mapping[str, int]:
+    """Every account's balance; for summaries and tests, not hot paths."""
+    rows = conn.execute(
+        sa.select(ledger_lines.c.account_id, sa.func.sum(ledger_lines.c.amount_paise))
+        .group_by(ledger_lines.c.account_id)
+        .order_by(ledger_lines.c.account_id)
+    ).all()
+    return {account: int(total) for account, total in rows}

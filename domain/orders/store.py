@@ -1,0 +1,101 @@
+"""Order status changes and payment outcomes as SQL, each with its outbox rows in the caller's transaction.
+
+The caller owns the transaction: a status change and its notifications commit together or not at
+all (DESIGN.md section 9). Rows are locked (`FOR UPDATE`) before the lifecycle is consulted, so two
+concurrent changes of one order serialise and the second sees the first's result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from domain.orders import lifecycle
+from domain.orders.tables import orders
+from domain.outbox import events, outbox
+from domain.outbox.events import OutboxRow
+
+
+def lock_order(conn: sa.Connection, order_id: str) -> dict[str, Any] | None:
+    row = conn.execute(sa.select(orders).where(orders.c.order_id == order_id).with_for_update()).first()
+    return dict(row._mapping) if row else None
+
+
+def change_status(
+    conn: sa.Connection,
+    order: Mapping[str, Any],
+    target: str,
+    extra: Mapping[str, object] | None = None,
+    also_notify: Iterable[OutboxRow] = (),
+) -> dict[str, Any]:
+    """Move a locked order to `target` (checked against the lifecycle) and write its outbox rows."""
+    current = str(order["status"])
+    lifecycle.next_status(current, target)
+    values: dict[str, object] = {"status": target, "updated_at": sa.func.now(), **(extra or {})}
+    stamp = lifecycle.STATUS_TIMESTAMPS.get(target)
+    if stamp and stamp not in values:
+        values[stamp] = sa.func.now()
+    updated = conn.execute(
+        sa.update(orders)
+        .where(orders.c.order_id == order["order_id"], orders.c.status == current)
+        .values(values)
+        .returning(*orders.c)
+    ).one()
+    order_id, buyer_id = str(order["order_id"]), str(order["buyer_id"])
+    outbox.write(conn, [events.order_status_changed(order_id, buyer_id, current, target), *also_notify])
+    return dict(updated._mapping)
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentOutcome:
+    """A verified gateway report that an order's payment succeeded or failed."""
+
+    webhook_event_id: int
+    order_id: str
+    succeeded: bool
+    amount_paise: int
+    gateway_order_id: str | None = None
+    transaction_id: str | None = None
+    payment_mode: str | None = None
+    occurred_at: dt.datetime | None = None
+
+
+def apply_payment(conn: sa.Connection, outcome: PaymentOutcome) -> tuple[str, str]:
+    """Apply a payment outcome to its order; return the webhook verdict and reason.
+
+    Anything that cannot be applied as it stands (unknown order, amount differing from the order's,
+    an order no longer awaiting payment) is an `anomaly`: the order is left alone and finance gets
+    an outbox row. The batch side confirms the state with the gateway before money moves.
+    """
+    order = lock_order(conn, outcome.order_id)
+    reason = _anomaly(order, outcome)
+    if order is None or reason is not None:
+        reason = reason or "unknown_order"
+        outbox.write(conn, [events.payment_anomaly(outcome.webhook_event_id, outcome.order_id, reason)])
+        return "anomaly", reason
+    stamp = outcome.occurred_at or sa.func.now()
+    extra: dict[str, object] = {
+        "gateway_order_id": outcome.gateway_order_id,
+        "gateway_transaction_id": outcome.transaction_id,
+        "payment_mode": outcome.payment_mode,
+        ("paid_at" if outcome.succeeded else "payment_failed_at"): stamp,
+    }
+    payment_row = events.payment_outcome(
+        outcome.order_id, str(order["buyer_id"]), outcome.succeeded, int(order["amount_paise"])
+    )
+    change_status(conn, order, "paid" if outcome.succeeded else "payment_failed", extra, [payment_row])
+    return "accepted", "applied"
+
+
+def _anomaly(order: Mapping[str, Any] | None, outcome: PaymentOutcome) -> str | None:
+    if order is None:
+        return "unknown_order"
+    if outcome.amount_paise != order["amount_paise"]:
+        return "amount_mismatch"
+    if not lifecycle.can_transition(str(order["status"]), "paid" if outcome.succeeded else "payment_failed"):
+        return "illegal_transition"
+    return None

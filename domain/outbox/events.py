@@ -1,0 +1,175 @@
+"""THE catalogue of notification events: one builder per event type, naming its recipients and
+building its one payload shape.
+
+Every outbox row the system writes, from Python or from set-based SQL, is one of these events;
+`domain.outbox.outbox` refuses anything else at write time. An event goes to a user (`audience`
+`user`, with `user_id`) or to finance (`audience` `finance`, no user). `category` is what a user's
+notification preferences choose by; a `critical` event cannot be switched off.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Literal, TypedDict, get_type_hints
+
+Audience = Literal["user", "finance"]
+Category = Literal["payments", "orders", "payouts", "refunds", "referrals", "statements", "alerts"]
+
+
+class PaymentOutcome(TypedDict):
+    order_id: str
+    amount_paise: int
+
+
+class OrderStatusChange(TypedDict):
+    order_id: str
+    previous_status: str
+    status: str
+
+
+class PaymentAnomaly(TypedDict):
+    webhook_event_id: int
+    order_id: str | None
+    reason: str
+
+
+class BountyEarned(TypedDict):
+    recruit_id: str
+    order_id: str
+    amount_paise: int
+
+
+class PayoutRequested(TypedDict):
+    scout_payout_request_id: str
+    amount_paise: int
+
+
+class PayoutChange(TypedDict):
+    payout_id: str
+    payee_type: str
+    payee_id: str
+    amount_paise: int
+    status: str
+    failure_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EventType:
+    name: str
+    category: Category
+    audiences: frozenset[Audience]
+    payload: type
+    critical: bool = False
+
+    @property
+    def payload_keys(self) -> frozenset[str]:
+        return frozenset(get_type_hints(self.payload))
+
+
+_USER: frozenset[Audience] = frozenset({"user"})
+_FINANCE: frozenset[Audience] = frozenset({"finance"})
+_BOTH: frozenset[Audience] = frozenset({"user", "finance"})
+
+CATALOGUE: dict[str, EventType] = {
+    event.name: event
+    for event in (
+        EventType("payment_succeeded", "payments", _USER, PaymentOutcome),
+        EventType("payment_failed", "payments", _USER, PaymentOutcome),
+        EventType("order_status_changed", "orders", _USER, OrderStatusChange),
+        EventType("payment_anomaly", "alerts", _FINANCE, PaymentAnomaly, critical=True),
+        EventType("scout_bounty_earned", "referrals", _USER, BountyEarned),
+        EventType("payout_requested", "payouts", _USER, PayoutRequested),
+        EventType("payout_completed", "payouts", _USER, PayoutChange),
+        EventType("payout_cancelled", "payouts", _USER, PayoutChange),
+        EventType("payout_failed", "payouts", _BOTH, PayoutChange, critical=True),
+        EventType("payout_reversed", "payouts", _BOTH, PayoutChange, critical=True),
+    )
+}
+
+
+class OutboxError(ValueError):
+    """A row that is not an event of the catalogue, or not in its shape."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    dedupe_key: str
+    event_type: str
+    audience: Audience
+    user_id: str | None
+    payload: dict[str, Any]
+
+    def __post_init__(self) -> None:
+        event = CATALOGUE.get(self.event_type)
+        if event is None:
+            raise OutboxError(f"{self.event_type!r} is not an event of the catalogue")
+        if self.audience not in event.audiences or (self.audience == "user") != (self.user_id is not None):
+            raise OutboxError(f"{self.event_type} cannot go to {self.audience} {self.user_id!r}")
+        if set(self.payload) != event.payload_keys:
+            raise OutboxError(f"{self.event_type} payload must have exactly {sorted(event.payload_keys)}")
+
+
+def catalogue_json() -> str:
+    """The catalogue as the SQL writer checks it: event type -> audiences and payload keys."""
+    return json.dumps(
+        {
+            name: {"audiences": sorted(event.audiences), "keys": sorted(event.payload_keys)}
+            for name, event in CATALOGUE.items()
+        }
+    )
+
+
+def _to_user(key: str, event_type: str, user_id: str, payload: Any) -> OutboxRow:
+    return OutboxRow(key, event_type, "user", user_id, dict(payload))
+
+
+def _to_finance(key: str, event_type: str, payload: Any) -> OutboxRow:
+    return OutboxRow(key, event_type, "finance", None, dict(payload))
+
+
+def payment_outcome(order_id: str, buyer_id: str, succeeded: bool, amount_paise: int) -> OutboxRow:
+    outcome = "succeeded" if succeeded else "failed"
+    payload = PaymentOutcome(order_id=order_id, amount_paise=amount_paise)
+    return _to_user(f"payment:{order_id}:{outcome}", f"payment_{outcome}", buyer_id, payload)
+
+
+def order_status_changed(order_id: str, recipient_id: str, previous_status: str, status: str) -> OutboxRow:
+    """One row per status an order reaches: an order enters each status at most once."""
+    payload = OrderStatusChange(order_id=order_id, previous_status=previous_status, status=status)
+    return _to_user(f"order_status:{order_id}:{status}", "order_status_changed", recipient_id, payload)
+
+
+def payment_anomaly(webhook_event_id: int, order_id: str | None, reason: str) -> OutboxRow:
+    """Finance hears about verified gateway events that could not be applied as they stand."""
+    payload = PaymentAnomaly(webhook_event_id=webhook_event_id, order_id=order_id, reason=reason)
+    return _to_finance(f"webhook_anomaly:{webhook_event_id}", "payment_anomaly", payload)
+
+
+def scout_bounty_earned(recruit_id: str, scout_id: str, order_id: str, amount_paise: int) -> OutboxRow:
+    payload = BountyEarned(recruit_id=recruit_id, order_id=order_id, amount_paise=amount_paise)
+    return _to_user(f"bounty:{recruit_id}", "scout_bounty_earned", scout_id, payload)
+
+
+def payout_requested(scout_payout_request_id: str, scout_id: str, amount_paise: int) -> OutboxRow:
+    payload = PayoutRequested(scout_payout_request_id=scout_payout_request_id, amount_paise=amount_paise)
+    return _to_user(f"payout_request:{scout_payout_request_id}", "payout_requested", scout_id, payload)
+
+
+PAYOUT_STEP_EVENTS: dict[str, str] = {
+    "completed": "payout_completed",
+    "cancelled": "payout_cancelled",
+    "failed": "payout_failed",
+    "reversed": "payout_reversed",
+}
+
+
+def payout_changed(change: PayoutChange) -> list[OutboxRow]:
+    """The payee hears of every finished payout; finance also hears when the money came back unpaid."""
+    step = change["status"]
+    event_type = PAYOUT_STEP_EVENTS[step]
+    key = f"payout:{change['payout_id']}:{step}"
+    rows = [_to_user(key, event_type, change["payee_id"], change)]
+    if "finance" in CATALOGUE[event_type].audiences:
+        rows.append(_to_finance(f"{key}:finance", event_type, change))
+    return rows

@@ -1,0 +1,33 @@
+"""The notifications outbox: one row per event and recipient, written in the transaction that caused it."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, Table, Text, func, text
+from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP
+
+from domain.platform.tables import created_at_column, in_values, metadata
+
+NOTIFICATION_STATUSES = ("pending", "sent", "failed", "skipped")
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("notification_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("dedupe_key", Text, nullable=False, unique=True),
+    Column("user_id", Text, ForeignKey("users.user_id")),
+    Column("audience", Text, nullable=False, server_default="user"),
+    Column("event_type", Text, nullable=False),
+    Column("payload", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("status", Text, nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", TIMESTAMP(timezone=True), nullable=False, server_default=func.now()),
+    Column("last_error", Text),
+    Column("read", Boolean, nullable=False, server_default=text("false")),
+    created_at_column(),
+    Column("sent_at", TIMESTAMP(timezone=True)),
+    CheckConstraint(in_values("status", NOTIFICATION_STATUSES), name="status"),
+    CheckConstraint("audience IN ('user', 'finance')", name="audience"),
+    CheckConstraint("(audience = 'user') = (user_id IS NOT NULL)", name="user_audience_has_user"),
+    Index(None, "status", "next_attempt_at"),
+    Index(None, "user_id", "created_at"),
+)

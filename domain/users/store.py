@@ -1,0 +1,119 @@
+"""Users and their recruiters in PostgreSQL, applying the rules of `domain.users`.
+
+Recruiter changes take a transaction-scoped advisory lock, so two concurrent re-pointings cannot
+each pass the cycle check and together close a loop. Registrations do not need it: a new user has
+no recruits, so it cannot close a cycle.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+
+from domain.platform.ids import new_id
+from domain.platform.tables import audit_log
+from domain.users import rules
+from domain.users.tables import users
+
+RECRUITER_GRAPH_LOCK = 0x5E771E  # pg_advisory_xact_lock key serialising recruiter changes
+_CODE_ATTEMPTS = 5
+
+
+def find_recruiter(
+    conn: sa.Connection, *, user_id: str | None = None, code: str | None = None
+) -> rules.Recruiter | None:
+    condition = users.c.user_id == user_id if user_id is not None else users.c.referral_code == code
+    row = conn.execute(sa.select(users.c.user_id, users.c.role, users.c.status).where(condition)).first()
+    return rules.Recruiter(row.user_id, row.role, row.status) if row else None
+
+
+def resolve_recruiter(
+    conn: sa.Connection, user_id: str | None, recruiter_id: str | None, referral_code: str | None
+) -> str | None:
+    """The recruiter's user id for a recruiter id or referral code, checked; None when neither is given."""
+    if recruiter_id is None and referral_code is None:
+        return None
+    recruiter = find_recruiter(conn, user_id=recruiter_id, code=referral_code)
+    if recruiter is None and referral_code is not None:
+        raise rules.ReferralError("recruiter_invalid", "No scout has this referral code.")
+    rules.check_recruiter(user_id, recruiter)
+    assert recruiter is not None
+    return recruiter.user_id
+
+
+def register(conn: sa.Connection, values: dict[str, Any]) -> dict[str, Any]:
+    """Insert a user (values already validated); scouts get a fresh unique referral code."""
+    user_id = new_id("usr")
+    for _ in range(_CODE_ATTEMPTS):
+        code = rules.new_referral_code() if values["role"] == "scout" else None
+        row = conn.execute(
+            insert(users)
+            .values(user_id=user_id, referral_code=code, **values)
+            .on_conflict_do_nothing()
+            .returning(*users.c)
+        ).first()
+        if row is not None:
+            return dict(row._mapping)
+    raise RuntimeError("could not draw an unused referral code")
+
+
+def get_user(conn: sa.Connection, user_id: str, *, lock: bool = False) -> dict[str, Any] | None:
+    """`lock` takes FOR NO KEY UPDATE: it serialises changes to the user but, unlike FOR UPDATE, not
+    the KEY SHARE lock that every new order's foreign key check takes on its buyer and seller."""
+    query = sa.select(users).where(users.c.user_id == user_id)
+    row = conn.execute(query.with_for_update(key_share=True) if lock else query).first()
+    return dict(row._mapping) if row else None
+
+
+def recruiter_chain(conn: sa.Connection, start: str) -> list[str]:
+    """`start` and its recruiters upwards (bounded, so a corrupt loop cannot hang the query)."""
+    rows = conn.execute(
+        sa.text(
+            """WITH RECURSIVE chain(user_id, depth) AS (
+                   SELECT CAST(:start AS text), 0
+                   UNION ALL
+                   SELECT u.recruiter_id, chain.depth + 1 FROM users u JOIN chain ON u.user_id = chain.user_id
+                   WHERE u.recruiter_id IS NOT NULL AND chain.depth < 10000)
+               SELECT user_id FROM chain ORDER BY depth"""
+        ),
+        {"start": start},
+    )
+    return [row.user_id for row in rows]
+
+
+def set_recruiter(
+    conn: sa.Connection,
+    user_id: str,
+    recruiter_id: str | None,
+    referral_code: str | None,
+    *,
+    actor: str,
+    request_id: str | None,
+) -> dict[str, Any] | None:
+    """Set, change or clear a user's recruiter as an admin, with an audit row; None if no such user."""
+    conn.execute(sa.select(sa.func.pg_advisory_xact_lock(RECRUITER_GRAPH_LOCK)))
+    user = get_user(conn, user_id, lock=True)
+    if user is None:
+        return None
+    new_recruiter = resolve_recruiter(conn, user_id, recruiter_id, referral_code)
+    if new_recruiter is not None:
+        rules.check_no_cycle(user_id, recruiter_chain(conn, new_recruiter))
+    before = {"recruiter_id": user["recruiter_id"], "referral_source": user["referral_source"]}
+    after = {"recruiter_id": new_recruiter, "referral_source": "admin" if new_recruiter else "none"}
+    updated = conn.execute(
+        sa.update(users).where(users.c.user_id == user_id).values(**after, updated_at=sa.func.now()).returning(*users.c)
+    ).one()
+    conn.execute(
+        sa.insert(audit_log).values(
+            actor=actor,
+            action="user.recruiter_set",
+            target_type="user",
+            target_id=user_id,
+            before=before,
+            after=after,
+            request_id=request_id,
+        )
+    )
+    return dict(updated._mapping)

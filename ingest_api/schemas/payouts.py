@@ -1,0 +1,67 @@
+"""Payouts: scout withdrawal requests, payee balances, and finance's payout list and actions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from ingest_api.schemas.common import Strict
+
+PayoutStatus = Literal["pending", "processing", "completed", "failed", "cancelled", "reversed"]
+
+
+class WithdrawalRequest(Strict):
+    amount_paise: int = Field(gt=0, le=2**62, description="At least the minimum payout, at most the available balance.")
+
+
+class WithdrawalOut(BaseModel):
+    scout_payout_request_id: str
+    scout_id: str
+    amount_paise: int
+    status: str
+    created_at: dt.datetime
+
+
+class BalanceOut(BaseModel):
+    payee_id: str
+    available_paise: int = Field(description="Settled earnings and bounties less clawbacks, not in a live payout.")
+    held_paise: int = Field(description="Captured but still inside the hold period.")
+    in_flight_paise: int = Field(description="Payouts created or submitted, not yet finished.")
+    paid_paise: int = Field(description="Completed payouts.")
+    requested_paise: int = Field(description="Scout withdrawal requests waiting for the next batch.")
+    on_hold: bool
+
+
+class PayoutOut(BaseModel):
+    payout_id: str
+    payee_type: str
+    payee_id: str
+    amount_paise: int
+    status: str
+    batch_date: dt.date
+    attempt_count: int
+    next_attempt_at: dt.datetime
+    gateway_payout_id: str | None
+    utr: str | None
+    failure_reason: str | None
+    retry_of_payout_id: str | None
+    created_at: dt.datetime
+    processed_at: dt.datetime | None
+    failed_at: dt.datetime | None
+
+
+class PayoutPage(BaseModel):
+    items: list[PayoutOut]
+    next_cursor: str | None
+
+
+class PayoutActionOut(BaseModel):
+    payout_id: str
+    result: str
+    payout: PayoutOut
+
+
+class CancelRequest(Strict):
+    reason: str = Field(default="cancelled by finance", min_length=1, max_length=300)

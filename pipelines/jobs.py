@@ -1,0 +1,55 @@
+"""Jobs: the nightly settlement as a selection over the asset graph, and finance's op jobs."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets import payouts
+
+nightly_settlement = dg.define_asset_job(
+    "nightly_settlement",
+    selection=dg.AssetSelection.groups("settlement", "payouts", "analytics"),
+    description="Settle one IST day: confirm payments, post captures, settlement lines and bounties, "
+    "check everything, create and submit the day's payouts, refresh the analytics tables.",
+)
+
+
+@dg.job(description="Submit due pending payouts (retries whose backoff ran out, or the given ids or day).")
+def submit_payouts() -> None:
+    payouts.submit_payouts_op()
+
+
+@dg.job(description="Finance: create one day's payouts (only if its blocking checks passed) and submit them.")
+def create_and_submit_payouts() -> None:
+    payouts.create_and_submit_payouts_op()
+
+
+@dg.job(description="Finance: retry the given payouts (due now if waiting; a new payout if failed).")
+def retry_payouts() -> None:
+    payouts.retry_payouts_op()
+
+
+@dg.job(description="Finance: cancel the given pending payouts; the money returns to the payees' balances.")
+def cancel_payouts() -> None:
+    payouts.cancel_payouts_op()
+
+
+@dg.job(description="Finance: put a payee on hold or release the hold.")
+def payee_hold() -> None:
+    payouts.payee_hold_op()
+
+
+@dg.job(description="Apply RazorpayX payout webhooks and poll payouts that are still processing.")
+def payout_status() -> None:
+    payouts.payout_status_op()
+
+
+JOBS = [
+    nightly_settlement,
+    submit_payouts,
+    create_and_submit_payouts,
+    retry_payouts,
+    cancel_payouts,
+    payee_hold,
+    payout_status,
+]

@@ -1,0 +1,35 @@
+"""Schedules: the nightly settlement at 02:00 IST for the day that just ended, payout retries every
+15 minutes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+
+from domain.platform.clock import IST, TIMEZONE
+from pipelines import jobs
+
+
+@dg.schedule(
+    job=jobs.nightly_settlement,
+    cron_schedule="0 2 * * *",
+    execution_timezone=TIMEZONE,
+    name="nightly_settlement_0200_ist",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+def nightly_settlement_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    """At 02:00 IST, settle the IST day that just ended."""
+    previous_day = (context.scheduled_execution_time.astimezone(IST) - dt.timedelta(days=1)).date()
+    return dg.RunRequest(run_key=f"nightly-{previous_day}", partition_key=previous_day.isoformat())
+
+
+submit_payouts_schedule = dg.ScheduleDefinition(
+    name="submit_payouts_every_15_minutes",
+    job=jobs.submit_payouts,
+    cron_schedule="*/15 * * * *",
+    execution_timezone=TIMEZONE,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+
+SCHEDULES = [nightly_settlement_schedule, submit_payouts_schedule]
