@@ -1,19 +1,14 @@
-"""Revenue and health tables in schema `analytics`, read-only for the `analyst` role.
-
-Each daily table is rebuilt for its partition day (delete the day, insert it again) inside one
-transaction, so re-runs and backfills converge on the same rows. The leaderboard is small and
-rebuilt whole.
-"""
+"""Revenue and health tables in schema `analytics`, read-only for the `analyst` role, each rebuilt for
+its partition day by `domain.analytics.refresh`."""
 
 import dagster as dg
-import sqlalchemy as sa
 
 from assets.partitions import daily_partitions
 from assets.payouts import payout_submission
 from assets.resources import PostgresResource
 from assets.settlement import ledger_trial_balance, scout_bounties, settlement_lines
+from domain.analytics import refresh
 from domain.platform.clock import Day
-from domain.platform.sql import statement
 
 
 def _daily_table(name: str, description: str, deps: list[dg.AssetsDefinition]) -> dg.AssetsDefinition:
@@ -28,8 +23,7 @@ def _daily_table(name: str, description: str, deps: list[dg.AssetsDefinition]) -
     def _refresh(context: dg.AssetExecutionContext, db: PostgresResource) -> dg.MaterializeResult:
         day = Day.from_key(context.partition_key)
         with db.begin() as conn:
-            conn.execute(sa.text(f"DELETE FROM analytics.{name} WHERE day = :day"), day.params)
-            rows = conn.execute(statement(f"analytics/{name}"), day.params).rowcount
+            rows = refresh.refresh_day(conn, name, day)
         return dg.MaterializeResult(metadata={"rows": rows})
 
     return _refresh
@@ -65,8 +59,7 @@ payout_health_daily = _daily_table(
 )
 def scout_leaderboard(db: PostgresResource) -> dg.MaterializeResult:
     with db.begin() as conn:
-        conn.execute(sa.text("DELETE FROM analytics.scout_leaderboard"))
-        rows = conn.execute(statement("analytics/scout_leaderboard")).rowcount
+        rows = refresh.refresh_leaderboard(conn)
     return dg.MaterializeResult(metadata={"scouts": rows})
 
 

@@ -27,11 +27,13 @@ from cli.migrate import migrate_to_head
 from cli.nightly import run_nightly
 from cli.payouts import run_payouts
 from cli.processes import free_port, running, uvicorn_args
+from domain.analytics.tables import daily_revenue, scout_leaderboard
 from domain.money import format_rupees
 from domain.platform.clock import IST
 from domain.platform.database import create_engine, database_url, drop_database, ensure_database
 from domain.platform.logging import configure_logging
 from domain.platform.settings import Settings
+from domain.platform.sql import statement
 from domain.users.api_keys import create_key
 from gateways.phonepe.webhooks import v2_authorization
 
@@ -178,48 +180,41 @@ def print_payouts(result: dict[str, Any]) -> None:
 
 
 def print_summary(engine: sa.Engine, day: dt.date, checks_ok: bool, market: Marketplace) -> None:
-    def rows(sql: str, **params: Any) -> list[Any]:
+    def rows(name: str, **params: Any) -> list[Any]:
         with engine.connect() as conn:
-            return list(conn.execute(sa.text(sql), params).all())
+            return list(conn.execute(statement(f"demo/{name}"), params).all())
+
+    def table(query: sa.Select[Any]) -> list[Any]:
+        with engine.connect() as conn:
+            return list(conn.execute(query).all())
 
     click.echo(f"\n=== Marketplace day {day} (IST) ===")
     click.echo("Orders by status:")
-    for status, count in rows("SELECT status, count(*) FROM orders GROUP BY status ORDER BY 2 DESC"):
+    for status, count in rows("orders_by_status"):
         click.echo(f"  {status:20s} {count:6d}")
-    revenue = rows("SELECT * FROM analytics.daily_revenue WHERE day = :d", d=day)
-    if revenue:
-        r = revenue[0]
+    for r in table(sa.select(daily_revenue).where(daily_revenue.c.day == day)):
         click.echo(f"GMV captured:          {format_rupees(r.gmv_paise)} over {r.orders_paid} paid orders")
         click.echo(f"Platform fees:         {format_rupees(r.platform_fee_paise)}")
         click.echo(f"Gateway fees:          {format_rupees(r.gateway_fee_paise)} (borne by sellers)")
         click.echo(f"Bounties:              {format_rupees(r.bounty_expense_paise)}")
         click.echo(f"Net revenue:           {format_rupees(r.net_revenue_paise)}")
     click.echo("Seller payables (top 5):")
-    for seller, name, owed in rows(
-        "SELECT a.payee_id, u.name, -sum(l.amount_paise)::bigint AS owed FROM ledger_lines l "
-        "JOIN ledger_accounts a ON a.account_id = l.account_id JOIN users u ON u.user_id = a.payee_id "
-        "WHERE a.account_type = 'seller_payable' GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 5"
-    ):
+    for seller, name, owed in rows("top_seller_payables"):
         click.echo(f"  {name:12s} {seller}  {format_rupees(owed)}")
-    settled = rows("SELECT count(*), coalesce(sum(seller_net_paise), 0)::bigint FROM settlement_lines")[0]
-    click.echo(f"Settled today:         {settled[0]} orders, {format_rupees(settled[1])} to sellers")
-    held = rows("SELECT count(*) FROM orders WHERE status IN ('paid', 'delivered')")[0][0]
-    click.echo(f"Waiting (hold period): {held} paid orders not yet delivered")
-    for scout, name, earned, amount in rows(
-        "SELECT scout_id, scout_name, bounties_earned, bounty_paise FROM analytics.scout_leaderboard ORDER BY rank"
+    settled, net, waiting = rows("settled")[0]
+    click.echo(f"Settled today:         {settled} orders, {format_rupees(net)} to sellers")
+    click.echo(f"Waiting (hold period): {waiting} paid orders not yet delivered")
+    board = scout_leaderboard.c
+    for scout, name, earned, amount in table(
+        sa.select(board.scout_id, board.scout_name, board.bounties_earned, board.bounty_paise).order_by(board.rank)
     ):
         click.echo(f"Scout {name:10s} {scout}: {earned} bounties, {format_rupees(amount)}")
     click.echo("Webhooks:")
-    for verdict, reason, count in rows(
-        "SELECT verdict, reason, count(*) FROM webhook_events GROUP BY 1, 2 ORDER BY 3 DESC"
-    ):
+    for verdict, reason, count in rows("webhooks"):
         click.echo(f"  {verdict:10s} {reason:24s} {count:6d}")
     click.echo(f"  (duplicate answered {market.webhook_statuses[0]}, forged answered {market.webhook_statuses[1]})")
-    stored = rows("SELECT count(*) FILTER (WHERE passed), count(*) FROM check_results WHERE partition_key = :d",
-                  d=day.isoformat())[0]  # fmt: skip
-    click.echo(
-        f"Checks: {'all passed' if checks_ok else 'FAILED, see above'} ({stored[0]}/{stored[1]} in check_results)"
-    )
+    passed, checks = rows("checks", day=day.isoformat())[0]
+    click.echo(f"Checks: {'all passed' if checks_ok else 'FAILED, see above'} ({passed}/{checks} in check_results)")
 
 
 def print_where_to_look(url: str, day: dt.date) -> None:

@@ -20,21 +20,14 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 import structlog
 
+from domain.platform.sql import statement
+
 log = structlog.get_logger(__name__)
 
 WINDOW_S = 60
 _MAX_BATCH = 1000
 _MAX_BUCKETS = 50_000
 _CLEANUP_EVERY = 500
-
-_UPSERT = sa.text(
-    """INSERT INTO rate_limit_counters (bucket, window_started_at, hits)
-       VALUES (:bucket, to_timestamp(:window), :hits)
-       ON CONFLICT (bucket, window_started_at)
-       DO UPDATE SET hits = rate_limit_counters.hits + EXCLUDED.hits, updated_at = now()
-       RETURNING hits"""
-)
-_CLEANUP = sa.text("DELETE FROM rate_limit_counters WHERE window_started_at < now() - interval '1 hour'")
 
 
 @dataclass(slots=True)
@@ -95,9 +88,13 @@ class SharedRateLimiter:
         retry_after = max(1, math.ceil(window + WINDOW_S - time.time()))
         try:
             with self._engine.connect() as conn:
-                total = int(conn.execute(_UPSERT, {"bucket": bucket, "window": window, "hits": hits}).scalar_one())
+                total = int(
+                    conn.execute(
+                        statement("api/rate_limit_add"), {"bucket": bucket, "window": window, "hits": hits}
+                    ).scalar_one()
+                )
                 if cleanup:
-                    conn.execute(_CLEANUP)
+                    conn.execute(statement("api/rate_limit_cleanup"))
         except sa.exc.SQLAlchemyError as exc:
             log.warning("rate_limit_flush_failed", error_type=type(exc).__name__)
             return Decision(True)  # fail open: the request itself will meet the database next

@@ -30,13 +30,6 @@ class Posted:
     created: bool
 
 
-_STAGE_LINE = sa.text(
-    """INSERT INTO pending_postings
-           (idempotency_key, entry_type, description, occurred_at, reference_id, account_id, amount_paise)
-       VALUES (:key, :entry_type, :description, coalesce(:occurred_at, now()), :reference_id, :account_id, :amount)"""
-)
-
-
 def prepare(conn: sa.Connection) -> None:
     """Make sure this session has its staging table (a no-op once it has)."""
     conn.execute(statement("ledger/stage"))
@@ -76,7 +69,7 @@ def stage(conn: sa.Connection, entries: Iterable[Entry]) -> None:
         for line in entry.lines
     ]
     if rows:
-        conn.execute(_STAGE_LINE, rows)
+        conn.execute(statement("ledger/stage_line"), rows)
 
 
 def post_entry(conn: sa.Connection, entry: Entry) -> Posted:

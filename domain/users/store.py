@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
 from domain.platform.ids import new_id
+from domain.platform.sql import statement
 from domain.platform.tables import audit_log
 from domain.users import rules
 from domain.users.tables import users
@@ -69,17 +70,7 @@ def get_user(conn: sa.Connection, user_id: str, *, lock: bool = False) -> dict[s
 
 def recruiter_chain(conn: sa.Connection, start: str) -> list[str]:
     """`start` and its recruiters upwards (bounded, so a corrupt loop cannot hang the query)."""
-    rows = conn.execute(
-        sa.text(
-            """WITH RECURSIVE chain(user_id, depth) AS (
-                   SELECT CAST(:start AS text), 0
-                   UNION ALL
-                   SELECT u.recruiter_id, chain.depth + 1 FROM users u JOIN chain ON u.user_id = chain.user_id
-                   WHERE u.recruiter_id IS NOT NULL AND chain.depth < 10000)
-               SELECT user_id FROM chain ORDER BY depth"""
-        ),
-        {"start": start},
-    )
+    rows = conn.execute(statement("users/recruiter_chain"), {"start": start})
     return [row.user_id for row in rows]
 
 
