@@ -10,7 +10,7 @@ import datetime as dt
 
 from domain.ledger.invariants import LEDGER_INVARIANTS
 from domain.platform.invariants import check_all
-from tests.settlement.conftest import Books, ist
+from tests.scenarios.books import Books, ist
 
 D = dt.date(2026, 11, 10)
 

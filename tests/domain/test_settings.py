@@ -9,7 +9,7 @@ import pytest
 
 from domain.platform.settings import EXAMPLE_SECRET, SECRET_FIELDS, ConfigurationError, Settings, load_settings
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-OBJECTS = Path(__file__).resolve().parent.parent / "sql" / "objects"
+OBJECTS = Path(__file__).resolve().parents[2] / "sql" / "objects"
 
 DEFINITIONS = sa.text(
     """

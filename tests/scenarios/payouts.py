@@ -6,27 +6,20 @@ import datetime as dt
 import random
 from typing import Any
 
-import sqlalchemy as sa
-
 from domain.ledger import accounts, posting
 from domain.ledger.invariants import LEDGER_INVARIANTS
 from domain.payouts import status, submission
 from domain.payouts.invariants import PAYOUT_INVARIANTS
 from domain.platform.invariants import check_all
-from domain.users.tables import users
 from gateways.razorpayx import webhooks as razorpayx_webhooks
-from tests.settlement.conftest import Books
+from tests import factories
+from tests.scenarios.books import Books
 
 FAST = {"backoff_base_s": 0.01, "backoff_max_s": 0.05, "requests_per_second": 1000.0}
 
 
 def payee(books: Books, role: str, destination: dict[str, str] | None = None, **kwargs: Any) -> str:
-    user_id = books.user(role, **kwargs)
-    if destination is None:
-        destination = {"type": "vpa", "vpa": f"{user_id[-10:]}@okaxis"}
-    with books.engine.begin() as conn:
-        conn.execute(sa.update(users).where(users.c.user_id == user_id).values(payout_destination=destination))
-    return user_id
+    return factories.payee(books.engine, role, destination, **kwargs)
 
 
 def submit(books: Books, **options: Any) -> submission.SubmitSummary:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from domain.money import bps_of
 from pipelines.definitions import defs
-from tests.settlement.conftest import Books, ist
+from tests.scenarios.books import Books, ist
 
 D = dt.date(2026, 11, 12)
 

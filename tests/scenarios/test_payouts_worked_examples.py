@@ -16,8 +16,8 @@ from domain.ledger.posting import post_entry as post
 from domain.money import refund_split
 from domain.payouts import store as payout_store
 from domain.payouts.rules import PayoutRuleError
-from tests.settlement.conftest import Books, ist
-from tests.settlement.payout_helpers import assert_books_sound, payee, payouts, settle_status, submit, witness
+from tests.scenarios.books import Books, ist
+from tests.scenarios.payouts import assert_books_sound, payee, payouts, settle_status, submit, witness
 
 D = dt.date(2026, 11, 10)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
-import webhook_payloads as payloads
+
+from tests.api import webhook_payloads as payloads
 
 
 def _events(engine: sa.Engine, source: str, raw: bytes) -> list[tuple[str, str]]:

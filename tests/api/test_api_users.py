@@ -19,7 +19,7 @@ from ingest_api.app import create_app
 from ingest_api.deps import ConnectionSlots
 from ingest_api.errors import ERROR_CODES
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "errors.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "errors.md"
 
 
 def test_error_catalogue_is_documented() -> None:

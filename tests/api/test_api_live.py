@@ -11,9 +11,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import sqlalchemy as sa
-import webhook_payloads as payloads
 
 from cli.processes import free_port, running, uvicorn_args
+from tests.api import webhook_payloads as payloads
 
 CONCURRENCY = 50
 

@@ -12,7 +12,7 @@ from domain.platform.database import create_engine
 from domain.platform.migrations import current_revision, downgrade, head_revision, upgrade
 from domain.schema import COMPARE_OPTIONS, metadata
 
-VERSIONS = Path(__file__).resolve().parent.parent / "migrations" / "versions"
+VERSIONS = Path(__file__).resolve().parents[2] / "migrations" / "versions"
 
 
 def _tables(url: str) -> set[str]:

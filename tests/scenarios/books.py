@@ -1,0 +1,85 @@
+"""`Books`: a scenario's own database, the gateway sandbox, and helpers to build a marketplace day,
+settle it with the real `nightly_settlement` job in-process, and read every account to the paisa."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import dagster as dg
+import sqlalchemy as sa
+
+from domain.ledger import posting
+from domain.platform.clock import IST
+from domain.schema import metadata
+from pipelines.definitions import defs
+from tests import factories
+from tests.sandbox_fixtures import SandboxHandle
+
+VOLATILE_COLUMNS = {"refreshed_at", "checked_at", "updated_at", "next_attempt_at"}
+
+
+def ist(day: dt.date, hour: int = 10, minute: int = 0) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute), IST)
+
+
+@dataclass
+class Books:
+    """A scenario's database, the sandbox, and helpers to build a marketplace day and settle it."""
+
+    engine: sa.Engine
+    sandbox: SandboxHandle
+    instance: dg.DagsterInstance
+    runs: list[dg.ExecuteInJobResult] = field(default_factory=list)
+
+    def user(self, role: str, *, recruiter: str | None = None, status: str = "active") -> str:
+        return factories.user(self.engine, role, recruiter=recruiter, status=status)
+
+    def paid_order(
+        self,
+        buyer: str,
+        seller: str,
+        amount_paise: int,
+        paid_at: dt.datetime,
+        *,
+        delivered_at: dt.datetime | None = None,
+        gateway: str | None = "COMPLETED",
+        gateway_amount_paise: int | None = None,
+    ) -> str:
+        """An order the verified webhook marked paid; `gateway` is what the status API will say."""
+        order_id = factories.paid_order(self.engine, buyer, seller, amount_paise, paid_at, delivered_at=delivered_at)
+        if gateway is not None:
+            self.sandbox.pay(order_id, gateway_amount_paise or amount_paise, gateway)
+        return order_id
+
+    def settle(self, day: dt.date) -> dg.ExecuteInJobResult:
+        result = defs.resolve_job_def("nightly_settlement").execute_in_process(
+            partition_key=day.isoformat(), instance=self.instance, raise_on_error=False
+        )
+        self.runs.append(result)
+        return result
+
+    def balances(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            return posting.balances(conn)
+
+    def one(self, sql: str, **params: Any) -> Any:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.text(sql), params).one()
+
+    def rows(self, sql: str, **params: Any) -> list[Any]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(sa.text(sql), params).all())
+
+    def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every table's rows (audit history of check runs aside), volatile timestamps dropped."""
+        tables: dict[str, list[tuple[Any, ...]]] = {}
+        with self.engine.connect() as conn:
+            for table in metadata.sorted_tables:
+                if table.name == "check_results":
+                    continue
+                columns = [c for c in table.columns if c.name not in VOLATILE_COLUMNS]
+                rows = conn.execute(sa.select(*columns)).all()
+                tables[table.fullname] = sorted(tuple(str(v) for v in row) for row in rows)
+        return tables
