@@ -23,8 +23,11 @@ from starlette.concurrency import run_in_threadpool
 from domain.platform.database import SANDBOX_DATABASE, create_engine, database_url
 from domain.platform.settings import Settings
 from gateways.sandbox.config import FaultConfig, SandboxConfig
+from gateways.sandbox.errors import SandboxError
 from gateways.sandbox.faults import FaultInjector, FaultMiddleware
-from gateways.sandbox.service import Sandbox, SandboxError
+from gateways.sandbox.phonepe import PhonePe
+from gateways.sandbox.razorpayx import RazorpayX
+from gateways.sandbox.service import Sandbox
 
 
 def _error_response(path: str, error: SandboxError) -> JSONResponse:
@@ -55,31 +58,31 @@ async def _json_body(request: Request) -> Any:
         raise SandboxError(400, "BAD_REQUEST_ERROR", "The request body is not valid JSON") from None
 
 
-def _phonepe_router(sandbox: Sandbox) -> APIRouter:
+def _phonepe_router(phonepe: PhonePe) -> APIRouter:
     router = APIRouter(prefix="/phonepe")
 
     async def authorized(request: Request) -> None:
-        sandbox.check_token(request.headers.get("authorization"))
+        phonepe.check_token(request.headers.get("authorization"))
 
     @router.post("/v1/oauth/token")
     async def oauth_token(request: Request) -> dict[str, Any]:
         form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
-        return sandbox.issue_token(form)
+        return phonepe.issue_token(form)
 
     @router.get("/checkout/v2/order/{merchant_order_id}/status")
     async def order_status(merchant_order_id: str, request: Request) -> dict[str, Any]:
         await authorized(request)
-        return await run_in_threadpool(sandbox.order_status, merchant_order_id)
+        return await run_in_threadpool(phonepe.order_status, merchant_order_id)
 
     @router.post("/payments/v2/refund")
     async def create_refund(request: Request) -> dict[str, Any]:
         await authorized(request)
-        return await run_in_threadpool(sandbox.create_refund, await _json_body(request))
+        return await run_in_threadpool(phonepe.create_refund, await _json_body(request))
 
     @router.get("/payments/v2/refund/{merchant_refund_id}/status")
     async def refund_status(merchant_refund_id: str, request: Request) -> dict[str, Any]:
         await authorized(request)
-        return await run_in_threadpool(sandbox.refund_status, merchant_refund_id)
+        return await run_in_threadpool(phonepe.refund_status, merchant_refund_id)
 
     @router.get("/v1/reports/settlement")
     async def settlement_report(
@@ -90,7 +93,7 @@ def _phonepe_router(sandbox: Sandbox) -> APIRouter:
             day = dt.date.fromisoformat(date)
         except ValueError:
             raise SandboxError(400, "BAD_REQUEST", "date must be YYYY-MM-DD") from None
-        csv_text = await run_in_threadpool(sandbox.settlement_report, day)
+        csv_text = await run_in_threadpool(phonepe.settlement_report, day)
         return PlainTextResponse(
             csv_text,
             media_type="text/csv",
@@ -100,7 +103,7 @@ def _phonepe_router(sandbox: Sandbox) -> APIRouter:
     return router
 
 
-def _razorpayx_router(sandbox: Sandbox) -> APIRouter:
+def _razorpayx_router(razorpayx: RazorpayX) -> APIRouter:
     router = APIRouter(prefix="/razorpayx")
 
     def authorized(request: Request) -> None:
@@ -111,19 +114,19 @@ def _razorpayx_router(sandbox: Sandbox) -> APIRouter:
             key_id, key_secret = "", ""
         if scheme.lower() != "basic":
             key_id, key_secret = "", ""
-        sandbox.check_basic_auth(key_id, key_secret)
+        razorpayx.check_basic_auth(key_id, key_secret)
 
     @router.post("/v1/payouts")
     async def create_payout(request: Request) -> dict[str, Any]:
         authorized(request)
         body = await _json_body(request)
         key = request.headers.get("x-payout-idempotency")
-        return await run_in_threadpool(sandbox.create_payout, key, body)
+        return await run_in_threadpool(razorpayx.create_payout, key, body)
 
     @router.get("/v1/payouts/{payout_id}")
     async def fetch_payout(payout_id: str, request: Request) -> dict[str, Any]:
         authorized(request)
-        return await run_in_threadpool(sandbox.fetch_payout, payout_id)
+        return await run_in_threadpool(razorpayx.fetch_payout, payout_id)
 
     @router.get("/v1/payouts")
     async def list_payouts(
@@ -133,7 +136,7 @@ def _razorpayx_router(sandbox: Sandbox) -> APIRouter:
         skip: int = Query(default=0, ge=0),
     ) -> dict[str, Any]:
         authorized(request)
-        return await run_in_threadpool(sandbox.list_payouts, reference_id, count, skip)
+        return await run_in_threadpool(razorpayx.list_payouts, reference_id, count, skip)
 
     return router
 
@@ -158,7 +161,7 @@ def _admin_router(sandbox: Sandbox, injector: FaultInjector) -> APIRouter:
 
     @router.post("/payments")
     async def simulate_payment(payment: SimulatedPayment) -> dict[str, Any]:
-        return await run_in_threadpool(sandbox.simulate_payment, payment.model_dump())
+        return await run_in_threadpool(sandbox.phonepe.simulate_payment, payment.model_dump())
 
     @router.get("/faults")
     async def get_faults() -> FaultConfig:
@@ -186,20 +189,20 @@ def _admin_router(sandbox: Sandbox, injector: FaultInjector) -> APIRouter:
 
     @router.get("/payouts")
     async def payouts() -> list[dict[str, Any]]:
-        return await run_in_threadpool(sandbox.payouts_witness)
+        return await run_in_threadpool(sandbox.razorpayx.witness)
 
     @router.get("/refunds")
     async def refunds() -> list[dict[str, Any]]:
-        return await run_in_threadpool(sandbox.refunds_view)
+        return await run_in_threadpool(sandbox.phonepe.refunds)
 
     @router.get("/webhooks")
     async def webhooks() -> list[dict[str, Any]]:
-        return await run_in_threadpool(sandbox.webhooks_view)
+        return await run_in_threadpool(sandbox.outbox.view)
 
     @router.post("/webhooks/flush")
     async def flush(timeout_s: float = Query(default=10.0, gt=0, le=120)) -> JSONResponse:
-        idle = await run_in_threadpool(sandbox.wait_idle, timeout_s)
-        pending = await run_in_threadpool(sandbox.pending_work)
+        idle = await run_in_threadpool(sandbox.worker.wait_idle, timeout_s)
+        pending = await run_in_threadpool(sandbox.worker.pending_work)
         return JSONResponse({"idle": idle, "pending": pending}, status_code=200 if idle else 504)
 
     @router.post("/reset")
@@ -246,7 +249,7 @@ def create_app(
     async def sandbox_error(request: Request, exc: SandboxError) -> JSONResponse:
         return _error_response(request.url.path, exc)
 
-    app.include_router(_phonepe_router(sandbox))
-    app.include_router(_razorpayx_router(sandbox))
+    app.include_router(_phonepe_router(sandbox.phonepe))
+    app.include_router(_razorpayx_router(sandbox.razorpayx))
     app.include_router(_admin_router(sandbox, injector))
     return FaultMiddleware(app, injector)

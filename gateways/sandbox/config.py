@@ -6,6 +6,7 @@ admin API, and every random choice they drive is taken from a generator seeded w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -85,3 +86,7 @@ class SandboxConfig(_Strict):
     report_anomalies: ReportAnomalies = Field(default_factory=ReportAnomalies)
     payout_outcomes: dict[str, PayoutOutcome] = Field(default_factory=dict, description="By reference_id.")
     refund_outcomes: dict[str, RefundOutcome] = Field(default_factory=dict, description="By merchantRefundId.")
+
+
+ConfigSource = Callable[[], SandboxConfig]
+"""Gives the sandbox's config as it is now: the admin API replaces it while the sandbox runs."""

@@ -115,6 +115,20 @@ def random_utr() -> str:
     return "".join(secrets.choice("0123456789") for _ in range(12))
 
 
+def claim_due(conn: sa.Connection, table: sa.Table, waiting: sa.ColumnElement[bool], now: int) -> list[sa.Row[Any]]:
+    """Up to 100 rows whose simulated settlement is due, oldest first, locked so that two sandbox
+    workers never finish the same one."""
+    return list(
+        conn.execute(
+            sa.select(table)
+            .where(waiting, table.c.settle_at_ms <= now)
+            .order_by(table.c.settle_at_ms)
+            .limit(100)
+            .with_for_update(skip_locked=True)
+        ).all()
+    )
+
+
 def insert_payout(conn: sa.Connection, values: dict[str, Any]) -> bool:
     """Insert unless the idempotency key exists; True when this call made the payout."""
     made = conn.execute(
