@@ -160,6 +160,22 @@ def inject_payout_faults(market: Marketplace) -> None:
     market.http.put(f"{market.sandbox}/sandbox/faults", json=faults, timeout=30).raise_for_status()
 
 
+def confirm_payments(settings: Settings, day: dt.date) -> None:
+    """What the confirmation sensor does through the day: ask PhonePe about every paid order."""
+    import contextlib
+
+    from domain.platform.clock import Day
+    from domain.settlement.confirmation import confirm_payments as confirm
+    from gateways.phonepe.client import PhonePeClient
+
+    engine = create_engine(settings.database_url or "")
+    try:
+        with contextlib.closing(PhonePeClient.from_settings(settings)) as client, engine.begin() as conn:
+            confirm(conn, client, Day.of(day))
+    finally:
+        engine.dispose()
+
+
 def pay_out(settings: Settings, day: dt.date) -> dict[str, Any]:
     """The nightly run submitted the day's payouts; retry the ones that met a 503, then track them all."""
     time.sleep(2 * settings.payout_backoff_max_s)  # past the back-off
@@ -267,6 +283,7 @@ def demo(orders: int, seed: int) -> None:
         click.echo(f"simulated: {counts}")
         day = dt.datetime.now(IST).date()
         inject_payout_faults(market)
+        confirm_payments(settings, day)
         checks_ok = run_nightly(settings, day)
         payouts = pay_out(settings, day) if checks_ok else None
     print_summary(engine, day, checks_ok, market)

@@ -19,6 +19,34 @@ from domain.orders.tables import orders
 from domain.outbox import events, outbox
 from domain.outbox.events import OutboxRow
 
+SHOWN_COLUMNS = (
+    "order_id",
+    "buyer_id",
+    "seller_id",
+    "listing_id",
+    "title",
+    "amount_paise",
+    "currency",
+    "status",
+    "recorded_status",
+    "gateway_order_id",
+    "gateway_transaction_id",
+    "payment_mode",
+    "paid_at",
+    "delivered_at",
+    "cancelled_at",
+    "payment_failed_at",
+    "created_at",
+    "updated_at",
+)
+shown = sa.table("order_states", *(sa.column(name) for name in SHOWN_COLUMNS))
+"""Orders as shown (`sql/objects/order_states.sql`): the recorded status, or the derived one."""
+
+
+def shown_order(conn: sa.Connection, order_id: str) -> dict[str, Any] | None:
+    row = conn.execute(sa.select(shown).where(shown.c.order_id == order_id)).first()
+    return dict(row._mapping) if row else None
+
 
 def lock_order(conn: sa.Connection, order_id: str) -> dict[str, Any] | None:
     row = conn.execute(sa.select(orders).where(orders.c.order_id == order_id).with_for_update()).first()

@@ -54,6 +54,19 @@ class PayoutChange(TypedDict):
     failure_reason: str | None
 
 
+class SettlementStatement(TypedDict):
+    """A seller's day: the orders that became payable, what they earned, and the payout it went into."""
+
+    settlement_date: str
+    statement_id: str
+    orders: int
+    gross_paise: int
+    platform_fee_paise: int
+    gateway_fee_paise: int
+    net_paise: int
+    payout_id: str | None
+
+
 @dataclass(frozen=True, slots=True)
 class EventType:
     name: str
@@ -84,6 +97,7 @@ CATALOGUE: dict[str, EventType] = {
         EventType("payout_cancelled", "payouts", _USER, PayoutChange),
         EventType("payout_failed", "payouts", _BOTH, PayoutChange, critical=True),
         EventType("payout_reversed", "payouts", _BOTH, PayoutChange, critical=True),
+        EventType("settlement_statement", "statements", _USER, SettlementStatement),
     )
 }
 

@@ -47,13 +47,16 @@ def confirm_payments(conn: sa.Connection, gateway: PaymentStatusGateway, day: Da
             {
                 "order_id": order_id,
                 "confirmed": confirmed,
+                "is_confirmed": confirmed,
                 "reason": reason,
                 "gateway_state": known.state if known else None,
                 "gateway_amount_paise": known.amount_paise if known else None,
                 "gateway_transaction_id": known.transaction_id if known else None,
             }
         )
-    upsert = insert(payment_confirmations)
+    upsert = insert(payment_confirmations).values(
+        confirmed_at=sa.case((sa.bindparam("is_confirmed", type_=sa.Boolean), sa.func.now()), else_=sa.null())
+    )
     conn.execute(
         upsert.on_conflict_do_update(
             index_elements=["order_id"],
@@ -63,6 +66,7 @@ def confirm_payments(conn: sa.Connection, gateway: PaymentStatusGateway, day: Da
                 "gateway_state": upsert.excluded.gateway_state,
                 "gateway_amount_paise": upsert.excluded.gateway_amount_paise,
                 "gateway_transaction_id": upsert.excluded.gateway_transaction_id,
+                "confirmed_at": upsert.excluded.confirmed_at,
                 "checked_at": sa.func.now(),
                 "attempts": payment_confirmations.c.attempts + 1,
             },

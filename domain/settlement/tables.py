@@ -2,14 +2,29 @@
 settlements, and scout bounties.
 
 `captures` and `settlements` are the subledger under the general ledger's per-seller-day capture
-entries: one immutable row per order and fact, naming the entry it was posted under. They carry no
+entries: one immutable row per order and fact, naming the entry it was posted under.
+`settlement_groups` sums each seller-day's settled orders once (the payee item it is paid as, the
+seller's statement, the analysts' earnings), so no later step re-reads the day's orders. They carry no
 per-row foreign keys (a lookup per row, a million a night): the nightly control totals check that
 every row names an existing entry and order, set-based, as the ledger's trigger does for its lines.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Column, Date, ForeignKey, Index, Integer, Table, Text, func, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Table,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import TIMESTAMP
 
 from domain.platform.tables import created_at_column, metadata
@@ -30,7 +45,9 @@ payment_confirmations = Table(
     CheckConstraint("confirmed = (confirmed_at IS NOT NULL)", name="confirmed_has_time"),
     Index(None, "confirmed", "checked_at"),
     Index("ix_payment_confirmations_confirmed_at", "confirmed_at", postgresql_where=text("confirmed")),
-    Index("ix_payment_confirmations_next_check_at", "next_check_at", postgresql_where=text("next_check_at IS NOT NULL")),
+    Index(
+        "ix_payment_confirmations_next_check_at", "next_check_at", postgresql_where=text("next_check_at IS NOT NULL")
+    ),
 )
 
 captures = Table(
@@ -62,6 +79,22 @@ settlements = Table(
     Column("seller_id", Text, nullable=False),
     Column("payee_item_key", Text, nullable=False),
     created_at_column(),
+    Index(None, "settlement_date", "seller_id"),
+)
+
+settlement_groups = Table(
+    "settlement_groups",
+    metadata,
+    Column("payee_item_key", Text, primary_key=True),
+    Column("settlement_date", Date, nullable=False),
+    Column("seller_id", Text, ForeignKey("users.user_id"), nullable=False),
+    Column("orders", BigInteger, nullable=False),
+    Column("gross_paise", BigInteger, nullable=False),
+    Column("platform_fee_paise", BigInteger, nullable=False),
+    Column("gateway_fee_paise", BigInteger, nullable=False),
+    Column("net_paise", BigInteger, nullable=False),
+    created_at_column(),
+    CheckConstraint("net_paise = gross_paise - platform_fee_paise - gateway_fee_paise", name="parts_add_up"),
     Index(None, "settlement_date", "seller_id"),
 )
 

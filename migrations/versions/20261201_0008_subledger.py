@@ -1,8 +1,9 @@
 """The per-order subledger under a per-seller-day general ledger; payee items; ledger closes and audits.
 
 - `captures` and `settlements`: one immutable row per order and fact (what it captured, the day it
-  became payable), each naming its general-ledger entry. `settlement_lines` becomes a view joining
-  the two, so what an order earned its seller reads as before.
+  became payable), each naming its general-ledger entry; `settlement_groups` sums each seller-day.
+  `settlement_lines` becomes a view joining the two, so what an order earned its seller reads as
+  before.
 - `payee_items`: what each payee is owed (a settlement group, a bounty, a clawback, an adjustment)
   and how much live payouts cover; `payout_items` now point at them.
 - `ledger_closes`, `closing_balances`, `closing_totals`: the balances at each nightly close, so a
@@ -55,6 +56,12 @@ WHERE j.entry_type = 'payment_captured';
 INSERT INTO settlements (order_id, settlement_date, seller_id, payee_item_key, created_at)
 SELECT s.order_id, s.settlement_date, s.seller_id, 'capture:' || s.order_id, s.created_at
 FROM settlement_lines s;
+
+INSERT INTO settlement_groups (payee_item_key, settlement_date, seller_id, orders, gross_paise, platform_fee_paise,
+                               gateway_fee_paise, net_paise, created_at)
+SELECT 'capture:' || s.order_id, s.settlement_date, s.seller_id, 1, s.gross_paise, s.platform_fee_paise,
+       s.gateway_fee_paise, s.seller_net_paise, s.created_at
+FROM settlement_lines s;
 """
 
 CARRY_ITEMS = """
@@ -84,10 +91,12 @@ FROM settlements s JOIN captures c ON c.order_id = s.order_id;
 
 ORDER_STATES = """
 CREATE VIEW order_states AS
-SELECT o.order_id,
+SELECT o.order_id, o.buyer_id, o.seller_id, o.listing_id, o.title, o.amount_paise, o.currency,
        CASE WHEN o.status IN ('paid', 'delivered')
                  AND EXISTS (SELECT 1 FROM settlements s WHERE s.order_id = o.order_id) THEN 'settled'
-            ELSE o.status END AS status
+            ELSE o.status END AS status,
+       o.status AS recorded_status, o.gateway_order_id, o.gateway_transaction_id, o.payment_mode, o.paid_at,
+       o.delivered_at, o.cancelled_at, o.payment_failed_at, o.created_at, o.updated_at
 FROM orders o;
 """
 
@@ -145,6 +154,27 @@ def _create_tables() -> None:
         sa.PrimaryKeyConstraint("order_id", name=op.f("pk_settlements")),
     )
     op.create_index(op.f("ix_settlements_settlement_date_seller_id"), "settlements", ["settlement_date", "seller_id"])
+    op.create_table(
+        "settlement_groups",
+        sa.Column("payee_item_key", sa.Text(), nullable=False),
+        sa.Column("settlement_date", sa.Date(), nullable=False),
+        sa.Column("seller_id", sa.Text(), nullable=False),
+        sa.Column("orders", sa.BigInteger(), nullable=False),
+        sa.Column("gross_paise", sa.BigInteger(), nullable=False),
+        sa.Column("platform_fee_paise", sa.BigInteger(), nullable=False),
+        sa.Column("gateway_fee_paise", sa.BigInteger(), nullable=False),
+        sa.Column("net_paise", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", postgresql.TIMESTAMP(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.CheckConstraint(
+            "net_paise = gross_paise - platform_fee_paise - gateway_fee_paise",
+            name=op.f("ck_settlement_groups_parts_add_up"),
+        ),
+        sa.ForeignKeyConstraint(["seller_id"], ["users.user_id"], name=op.f("fk_settlement_groups_seller_id_users")),
+        sa.PrimaryKeyConstraint("payee_item_key", name=op.f("pk_settlement_groups")),
+    )
+    op.create_index(
+        op.f("ix_settlement_groups_settlement_date_seller_id"), "settlement_groups", ["settlement_date", "seller_id"]
+    )
     op.create_table(
         "payee_items",
         sa.Column("payee_item_id", sa.BigInteger(), autoincrement=True, nullable=False),
@@ -397,6 +427,7 @@ def downgrade() -> None:
         "closing_balances",
         "ledger_closes",
         "payee_items",
+        "settlement_groups",
         "settlements",
         "captures",
     ):

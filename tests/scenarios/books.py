@@ -10,9 +10,18 @@ from typing import Any
 import dagster as dg
 import sqlalchemy as sa
 
-from domain.ledger import posting
-from domain.platform.clock import IST
+from domain.ledger import entries, posting
+from domain.ledger.invariants import CLOSE_INVARIANTS, LEDGER_INVARIANTS, WHOLE_LEDGER
+from domain.ledger.tables import ledger_closes
+from domain.money import RefundSplit
+from domain.payouts.invariants import PAYABLE_INVARIANTS, PAYOUT_INVARIANTS
+from domain.payouts.tables import payee_items, payouts
+from domain.platform.clock import IST, Day
+from domain.platform.invariants import check_all
 from domain.schema import metadata
+from domain.settlement import confirmation
+from domain.settlement.invariants import SETTLEMENT_INVARIANTS
+from domain.settlement.tables import captures, settlements
 from pipelines.definitions import defs
 from tests import factories
 from tests.sandbox_fixtures import SandboxHandle
@@ -54,11 +63,34 @@ class Books:
         return order_id
 
     def settle(self, day: dt.date) -> dg.ExecuteInJobResult:
+        """Confirm payments as the sensor would have through the day, then run the nightly job."""
+        self.confirm(day)
         result = defs.resolve_job_def("nightly_settlement").execute_in_process(
             partition_key=day.isoformat(), instance=self.instance, raise_on_error=False
         )
         self.runs.append(result)
         return result
+
+    def confirm(self, day: dt.date) -> dict[str, int]:
+        with self.engine.begin() as conn:
+            return confirmation.confirm_payments(conn, self.sandbox.phonepe, Day.of(day))
+
+    def refund_by_hand(self, refund_id: str, seller: str, split: RefundSplit, day: dt.date) -> None:
+        """A completed refund's entry and the seller's clawback item, as the refund pipeline will write them."""
+        with self.engine.begin() as conn:
+            posted = posting.post_entry(conn, entries.refund_completed_entry(refund_id, seller, split))
+            conn.execute(
+                sa.insert(payee_items).values(
+                    item_key=f"refund:{refund_id}",
+                    item_type="clawback",
+                    payee_type="seller",
+                    payee_id=seller,
+                    amount_paise=-split.seller_clawback_paise,
+                    item_date=day,
+                    entry_id=posted.entry_id,
+                    refund_id=refund_id,
+                )
+            )
 
     def balances(self) -> dict[str, int]:
         with self.engine.connect() as conn:
@@ -83,3 +115,20 @@ class Books:
                 rows = conn.execute(sa.select(*columns)).all()
                 tables[table.fullname] = sorted(tuple(str(v) for v in row) for row in rows)
         return tables
+
+
+def assert_books_sound(books: Books) -> None:
+    """Every invariant of the books, over everything written: the whole ledger, every close, every
+    day's control totals and payout invariants, and every payee's balance against what it is owed."""
+    with books.engine.connect() as conn:
+        assert check_all(conn, LEDGER_INVARIANTS, WHOLE_LEDGER) == {}
+        assert check_all(conn, PAYABLE_INVARIANTS) == {}
+        for (close_id,) in conn.execute(sa.select(ledger_closes.c.close_id)):
+            assert check_all(conn, CLOSE_INVARIANTS, {"close_id": close_id}) == {}, close_id
+        days = sa.union(
+            sa.select(captures.c.capture_date),
+            sa.select(settlements.c.settlement_date),
+            sa.select(payouts.c.batch_date),
+        )
+        for (day,) in conn.execute(days):
+            assert check_all(conn, SETTLEMENT_INVARIANTS + PAYOUT_INVARIANTS, {"day": day}) == {}, day
