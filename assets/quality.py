@@ -17,7 +17,7 @@ import dagster as dg
 from assets import checks
 from assets.partitions import daily_partitions
 from assets.resources import PostgresResource, SettingsResource
-from assets.settlement import ledger_trial_balance, payment_confirmations_asset, settlement_lines
+from assets.settlement import captures, ledger_trial_balance, settlement_lines
 from domain.ledger.invariants import LEDGER_INVARIANTS
 from domain.orders.tables import ORDER_STATUSES
 from domain.platform.clock import Day
@@ -157,7 +157,7 @@ def settlement_lines_expectations(
 
 
 @dg.asset_check(
-    asset=payment_confirmations_asset,
+    asset=captures,
     blocking=True,
     partitions_def=daily_partitions,
     description="The day's orders: amounts within the configured bounds, known statuses, INR only.",
@@ -166,7 +166,7 @@ def day_orders_expectations(
     context: dg.AssetCheckExecutionContext, db: PostgresResource, settings: SettingsResource
 ) -> dg.AssetCheckResult:
     suite = orders_suite(Day.from_key(context.partition_key))
-    return run_check(context, db, settings.get(), suite, "payment_confirmations")
+    return run_check(context, db, settings.get(), suite, "captures")
 
 
 def _ledger_check(suite: Suite) -> dg.AssetChecksDefinition:

@@ -1,16 +1,15 @@
-"""The nightly settlement in Dagster: confirm payments, post captures, record settlement lines, earn
-bounties, and the trial balance whose checks guard payouts. Each asset is one IST partition day and a
-thin call into `domain.settlement`, where the set-based work and its idempotency live.
+"""The nightly settlement in Dagster: post captures, record settlement lines, earn bounties, and the
+trial balance whose checks guard payouts. Each asset is one IST partition day and a thin call into
+`domain.settlement`, where the set-based work and its idempotency live. Payments are confirmed through
+the day (`assets/confirmation.py`); the night only reads the confirmations.
 """
-
-import contextlib
 
 import dagster as dg
 
 from assets.partitions import daily_partitions
-from assets.resources import PaymentsGatewayResource, PostgresResource
+from assets.resources import PostgresResource
 from domain.platform.clock import Day
-from domain.settlement import confirmation, store
+from domain.settlement import store
 
 HELD_SAMPLE = 20
 
@@ -18,23 +17,6 @@ HELD_SAMPLE = 20
 @dg.asset(
     partitions_def=daily_partitions,
     group_name="settlement",
-    description="Gateway status of every paid order up to the end of the day: a webhook alone never moves "
-    "money. Unconfirmed payments are held back and retried on the next run.",
-)
-def payment_confirmations_asset(
-    context: dg.AssetExecutionContext, db: PostgresResource, phonepe: PaymentsGatewayResource
-) -> dg.MaterializeResult:
-    day = Day.from_key(context.partition_key)
-    with db.begin() as conn, contextlib.closing(phonepe.client()) as client:
-        counts = confirmation.confirm_payments(conn, client, day)
-    context.log.info(f"payment confirmations for {day.date}: {counts}")
-    return dg.MaterializeResult(metadata=counts)
-
-
-@dg.asset(
-    partitions_def=daily_partitions,
-    group_name="settlement",
-    deps=[payment_confirmations_asset],
     description="Capture entries (gateway clearing, seller payable, platform revenue) for every confirmed "
     "payment up to the end of the day.",
 )
@@ -89,5 +71,5 @@ def ledger_trial_balance(context: dg.AssetExecutionContext, db: PostgresResource
     return dg.MaterializeResult(metadata={f"{name}_paise": value for name, value in balances.items()})
 
 
-ASSETS = [payment_confirmations_asset, captures, settlement_lines, scout_bounties, ledger_trial_balance]
+ASSETS = [captures, settlement_lines, scout_bounties, ledger_trial_balance]
 CHECKS: list[dg.AssetChecksDefinition] = []

@@ -9,7 +9,20 @@ every row names an existing entry and order, set-based, as the ledger's trigger 
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Column, Date, ForeignKey, Index, Integer, Table, Text, func, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Table,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import TIMESTAMP
 
 from domain.platform.tables import created_at_column, metadata
@@ -30,7 +43,9 @@ payment_confirmations = Table(
     CheckConstraint("confirmed = (confirmed_at IS NOT NULL)", name="confirmed_has_time"),
     Index(None, "confirmed", "checked_at"),
     Index("ix_payment_confirmations_confirmed_at", "confirmed_at", postgresql_where=text("confirmed")),
-    Index("ix_payment_confirmations_next_check_at", "next_check_at", postgresql_where=text("next_check_at IS NOT NULL")),
+    Index(
+        "ix_payment_confirmations_next_check_at", "next_check_at", postgresql_where=text("next_check_at IS NOT NULL")
+    ),
 )
 
 captures = Table(

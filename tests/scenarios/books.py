@@ -1,9 +1,11 @@
 """`Books`: a scenario's own database, the gateway sandbox, and helpers to build a marketplace day,
-settle it with the real `nightly_settlement` job in-process, and read every account to the paisa."""
+confirm its payments as the sensor would, settle it with the real `nightly_settlement` job in-process,
+and read every account to the paisa."""
 
 from __future__ import annotations
 
 import datetime as dt
+import random
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +15,8 @@ import sqlalchemy as sa
 from domain.ledger import posting
 from domain.platform.clock import IST
 from domain.schema import metadata
+from domain.settlement.confirmation import ConfirmOptions, ConfirmSummary, confirm_due
+from domain.settlement.gateway import PaymentStatusGateway
 from pipelines.definitions import defs
 from tests import factories
 from tests.sandbox_fixtures import SandboxHandle
@@ -53,7 +57,38 @@ class Books:
             self.sandbox.pay(order_id, gateway_amount_paise or amount_paise, gateway)
         return order_id
 
+    def failed_order(
+        self, buyer: str, seller: str, amount_paise: int, failed_at: dt.datetime, *, gateway: str | None = "FAILED"
+    ) -> str:
+        """An order the verified failure webhook marked `payment_failed`; `gateway` is what the status API says."""
+        order_id = factories.failed_order(self.engine, buyer, seller, amount_paise, failed_at)
+        if gateway is not None:
+            self.sandbox.pay(order_id, amount_paise, gateway)
+        return order_id
+
+    def confirm(
+        self,
+        now: dt.datetime,
+        *,
+        gateway: PaymentStatusGateway | None = None,
+        rng: random.Random | None = None,
+        **options: Any,
+    ) -> ConfirmSummary:
+        """The confirmation sensor's work as of `now`: the status API asked about every due payment.
+
+        `gateway` defaults to a PhonePe client on the sandbox that does not retry by itself (as the
+        sensor's job builds it); `options` override the settings' ConfirmOptions."""
+        client = self.sandbox.phonepe_client(read_retries=0)
+        confirm_options = ConfirmOptions.from_settings(self.sandbox.settings, **options)
+        try:
+            return confirm_due(self.engine, gateway or client, confirm_options, now=now, rng=rng)
+        finally:
+            client.close()
+
     def settle(self, day: dt.date) -> dg.ExecuteInJobResult:
+        """The night of `day`: first what the confirmation sensor did up to 02:00 IST the next day, when
+        the nightly schedule runs, then the `nightly_settlement` job for `day`."""
+        self.confirm(ist(day + dt.timedelta(days=1), 2))
         result = defs.resolve_job_def("nightly_settlement").execute_in_process(
             partition_key=day.isoformat(), instance=self.instance, raise_on_error=False
         )

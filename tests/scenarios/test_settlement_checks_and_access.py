@@ -29,12 +29,16 @@ def test_a_failing_orders_check_stops_captures_and_is_recorded(books: Books, mon
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
     assert checks == {"day_orders_expectations": False}
     materialized = {m.asset_key.to_user_string() for m in result.get_asset_materialization_events()}
-    assert materialized == {"payment_confirmations_asset"}  # nothing downstream of the failed check ran
-    assert books.balances() == {}
+    assert materialized == {"captures"}  # the check guards captures; nothing downstream of it ran
+    assert books.balances() == {  # captured (the payments were confirmed), but neither settled nor paid
+        "gateway_clearing": (10_000 - 150) + (60_000 - 900),
+        f"seller_payable:{seller}": -(8_850 + 53_100),
+        "platform_revenue": -(1_000 + 6_000),
+    }
     assert books.rows("SELECT * FROM settlement_lines") == []
     stored = books.one("SELECT asset_key, check_name, passed, partition_key, details FROM check_results")
     assert (stored.asset_key, stored.check_name, stored.passed, stored.partition_key) == (
-        "payment_confirmations",
+        "captures",
         "day_orders_expectations",
         False,
         D.isoformat(),
