@@ -1,6 +1,7 @@
-"""The nightly settlement in Dagster: captures, settlements, bounties, and the ledger close whose
-blocking checks (the day's control totals and the close's own invariants) guard payouts. Each asset
-is one IST partition day and a thin call into `domain.settlement` and `domain.ledger.closing`.
+"""The nightly settlement in Dagster: the day's orders, captures, settlements, bounties, and the ledger
+close whose blocking checks (the day's control totals and the close's own invariants) guard payouts.
+Each asset is one IST partition day and a thin call into `domain.settlement` and `domain.ledger.closing`.
+Payments are confirmed through the day (`assets/confirmation.py`); the night only reads the confirmations.
 """
 
 import dagster as dg

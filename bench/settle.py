@@ -10,9 +10,8 @@ In the same run and on the same data it times:
 and prints each step, the job/baseline ratio, the floor, and Dagster's own share of the job (run
 wall time less the steps' time).
 
-Payment confirmation is done during the day by the same asset (status API calls), so the orders
-arrive here already confirmed; the status-call throughput against the sandbox is measured by the
-payouts/ingest benchmarks' gateway runs, not here.
+Payment confirmation is done through the day by its sensor (status API calls), so the orders arrive
+here already confirmed; its throughput against the sandbox is `bench.confirmations`.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 from cli.context import settings_or_exit
 from cli.migrate import migrate_to_head
 from cli.nightly import run_nightly
+from cli.payments import confirm_now
 from cli.payouts import run_payouts
 from cli.processes import free_port, running, uvicorn_args
 from domain.analytics.tables import daily_revenue, scout_leaderboard
@@ -160,22 +161,6 @@ def inject_payout_faults(market: Marketplace) -> None:
     market.http.put(f"{market.sandbox}/sandbox/faults", json=faults, timeout=30).raise_for_status()
 
 
-def confirm_payments(settings: Settings, day: dt.date) -> None:
-    """What the confirmation sensor does through the day: ask PhonePe about every paid order."""
-    import contextlib
-
-    from domain.platform.clock import Day
-    from domain.settlement.confirmation import confirm_payments as confirm
-    from gateways.phonepe.client import PhonePeClient
-
-    engine = create_engine(settings.database_url or "")
-    try:
-        with contextlib.closing(PhonePeClient.from_settings(settings)) as client, engine.begin() as conn:
-            confirm(conn, client, Day.of(day))
-    finally:
-        engine.dispose()
-
-
 def pay_out(settings: Settings, day: dt.date) -> dict[str, Any]:
     """The nightly run submitted the day's payouts; retry the ones that met a 503, then track them all."""
     time.sleep(2 * settings.payout_backoff_max_s)  # past the back-off
@@ -282,8 +267,10 @@ def demo(orders: int, seed: int) -> None:
         counts = simulate_day(market, settings, orders)
         click.echo(f"simulated: {counts}")
         day = dt.datetime.now(IST).date()
+        confirmed = confirm_now(settings)  # what the confirmation sensor does through the day, done now
+        shown = {name: value for name, value in confirmed.items() if name not in ("elapsed_s", "busy")}
+        click.echo(f"confirmed: {shown}")
         inject_payout_faults(market)
-        confirm_payments(settings, day)
         checks_ok = run_nightly(settings, day)
         payouts = pay_out(settings, day) if checks_ok else None
     print_summary(engine, day, checks_ok, market)

@@ -59,10 +59,12 @@ def change_status(
     target: str,
     extra: Mapping[str, object] | None = None,
     also_notify: Iterable[OutboxRow] = (),
+    *,
+    confirmed_by_gateway: bool = False,
 ) -> dict[str, Any]:
     """Move a locked order to `target` (checked against the lifecycle) and write its outbox rows."""
     current = str(order["status"])
-    lifecycle.next_status(current, target)
+    lifecycle.next_status(current, target, confirmed_by_gateway=confirmed_by_gateway)
     values: dict[str, object] = {"status": target, "updated_at": sa.func.now(), **(extra or {})}
     stamp = lifecycle.STATUS_TIMESTAMPS.get(target)
     if stamp and stamp not in values:
@@ -127,3 +129,38 @@ def _anomaly(order: Mapping[str, Any] | None, outcome: PaymentOutcome) -> str | 
     if not lifecycle.can_transition(str(order["status"]), "paid" if outcome.succeeded else "payment_failed"):
         return "illegal_transition"
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmedPayment:
+    """What the gateway's status API reported about a payment it calls COMPLETED."""
+
+    order_id: str
+    amount_paise: int
+    gateway_order_id: str | None = None
+    transaction_id: str | None = None
+    payment_mode: str | None = None
+    paid_at: dt.datetime | None = None
+
+
+def recover_failed_payment(conn: sa.Connection, payment: ConfirmedPayment) -> bool:
+    """Make a `payment_failed` order `paid`: the gateway says its payment COMPLETED for the full amount.
+
+    The failure came from a webhook, which proves nothing about freshness or origin; the status API
+    is the truth, so a forged `checkout.order.failed` cannot block a real payment. `paid_at` is the
+    gateway's time of payment when it gave one, else now. False (nothing changed) if the order is
+    gone, no longer `payment_failed`, or of another amount.
+    """
+    order = lock_order(conn, payment.order_id)
+    if order is None or order["status"] != "payment_failed" or order["amount_paise"] != payment.amount_paise:
+        return False
+    reported = {
+        "gateway_order_id": payment.gateway_order_id,
+        "gateway_transaction_id": payment.transaction_id,
+        "payment_mode": payment.payment_mode,
+    }
+    extra: dict[str, object] = {name: value for name, value in reported.items() if value is not None}
+    extra["paid_at"] = payment.paid_at or sa.func.now()
+    succeeded = events.payment_outcome(payment.order_id, str(order["buyer_id"]), True, payment.amount_paise)
+    change_status(conn, order, "paid", extra, [succeeded], confirmed_by_gateway=True)
+    return True

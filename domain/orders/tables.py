@@ -52,6 +52,7 @@ orders = Table(
     Index(None, "status", "created_at"),
     Index(None, "paid_at"),
     Index(None, "delivered_at"),
+    Index(None, "payment_failed_at"),
     Index(None, "created_at", "order_id"),
     Index(None, "api_key_id", "idempotency_key", unique=True),
 )

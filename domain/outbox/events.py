@@ -34,6 +34,18 @@ class PaymentAnomaly(TypedDict):
     reason: str
 
 
+class PaymentUnconfirmed(TypedDict):
+    """A payment the status API will not confirm: `reason` is `amount_mismatch`, `gateway_state_failed`
+    (our side recorded it paid) or `expired` (no final answer within PAYMENT_CONFIRMATION_MAX_AGE_H)."""
+
+    order_id: str
+    amount_paise: int
+    reason: str
+    gateway_state: str | None
+    gateway_amount_paise: int | None
+    attempts: int
+
+
 class BountyEarned(TypedDict):
     recruit_id: str
     order_id: str
@@ -91,6 +103,7 @@ CATALOGUE: dict[str, EventType] = {
         EventType("payment_failed", "payments", _USER, PaymentOutcome),
         EventType("order_status_changed", "orders", _USER, OrderStatusChange),
         EventType("payment_anomaly", "alerts", _FINANCE, PaymentAnomaly, critical=True),
+        EventType("payment_unconfirmed", "alerts", _FINANCE, PaymentUnconfirmed, critical=True),
         EventType("scout_bounty_earned", "referrals", _USER, BountyEarned),
         EventType("payout_requested", "payouts", _USER, PayoutRequested),
         EventType("payout_completed", "payouts", _USER, PayoutChange),
@@ -158,6 +171,11 @@ def payment_anomaly(webhook_event_id: int, order_id: str | None, reason: str) ->
     """Finance hears about verified gateway events that could not be applied as they stand."""
     payload = PaymentAnomaly(webhook_event_id=webhook_event_id, order_id=order_id, reason=reason)
     return _to_finance(f"webhook_anomaly:{webhook_event_id}", "payment_anomaly", payload)
+
+
+def payment_unconfirmed(unconfirmed: PaymentUnconfirmed) -> OutboxRow:
+    """Finance hears once per order that its payment cannot be confirmed and needs a person."""
+    return _to_finance(f"payment_unconfirmed:{unconfirmed['order_id']}", "payment_unconfirmed", unconfirmed)
 
 
 def scout_bounty_earned(recruit_id: str, scout_id: str, order_id: str, amount_paise: int) -> OutboxRow:

@@ -1,9 +1,11 @@
 """`Books`: a scenario's own database, the gateway sandbox, and helpers to build a marketplace day,
-settle it with the real `nightly_settlement` job in-process, and read every account to the paisa."""
+confirm its payments as the sensor would, settle it with the real `nightly_settlement` job in-process,
+and read every account to the paisa."""
 
 from __future__ import annotations
 
 import datetime as dt
+import random
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,10 +18,11 @@ from domain.ledger.tables import ledger_closes
 from domain.money import RefundSplit
 from domain.payouts.invariants import PAYABLE_INVARIANTS, PAYOUT_INVARIANTS
 from domain.payouts.tables import payee_items, payouts
-from domain.platform.clock import IST, Day
+from domain.platform.clock import IST
 from domain.platform.invariants import check_all
 from domain.schema import metadata
-from domain.settlement import confirmation
+from domain.settlement.confirmation import ConfirmOptions, ConfirmSummary, confirm_due
+from domain.settlement.gateway import PaymentStatusGateway
 from domain.settlement.invariants import SETTLEMENT_INVARIANTS
 from domain.settlement.tables import captures, settlements
 from pipelines.definitions import defs
@@ -62,18 +65,43 @@ class Books:
             self.sandbox.pay(order_id, gateway_amount_paise or amount_paise, gateway)
         return order_id
 
+    def failed_order(
+        self, buyer: str, seller: str, amount_paise: int, failed_at: dt.datetime, *, gateway: str | None = "FAILED"
+    ) -> str:
+        """An order the verified failure webhook marked `payment_failed`; `gateway` is what the status API says."""
+        order_id = factories.failed_order(self.engine, buyer, seller, amount_paise, failed_at)
+        if gateway is not None:
+            self.sandbox.pay(order_id, amount_paise, gateway)
+        return order_id
+
+    def confirm(
+        self,
+        now: dt.datetime,
+        *,
+        gateway: PaymentStatusGateway | None = None,
+        rng: random.Random | None = None,
+        **options: Any,
+    ) -> ConfirmSummary:
+        """The confirmation sensor's work as of `now`: the status API asked about every due payment.
+
+        `gateway` defaults to a PhonePe client on the sandbox that does not retry by itself (as the
+        sensor's job builds it); `options` override the settings' ConfirmOptions."""
+        client = self.sandbox.phonepe_client(read_retries=0)
+        confirm_options = ConfirmOptions.from_settings(self.sandbox.settings, **options)
+        try:
+            return confirm_due(self.engine, gateway or client, confirm_options, now=now, rng=rng)
+        finally:
+            client.close()
+
     def settle(self, day: dt.date) -> dg.ExecuteInJobResult:
-        """Confirm payments as the sensor would have through the day, then run the nightly job."""
-        self.confirm(day)
+        """The night of `day`: first what the confirmation sensor did up to 02:00 IST the next day, when
+        the nightly schedule runs, then the `nightly_settlement` job for `day`."""
+        self.confirm(ist(day + dt.timedelta(days=1), 2))
         result = defs.resolve_job_def("nightly_settlement").execute_in_process(
             partition_key=day.isoformat(), instance=self.instance, raise_on_error=False
         )
         self.runs.append(result)
         return result
-
-    def confirm(self, day: dt.date) -> dict[str, int]:
-        with self.engine.begin() as conn:
-            return confirmation.confirm_payments(conn, self.sandbox.phonepe, Day.of(day))
 
     def refund_by_hand(self, refund_id: str, seller: str, split: RefundSplit, day: dt.date) -> None:
         """A completed refund's entry and the seller's clawback item, as the refund pipeline will write them."""
