@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets import confirmation, payouts
+from assets import audit, confirmation, payouts
 
 nightly_settlement = dg.define_asset_job(
     "nightly_settlement",
@@ -53,7 +53,13 @@ def payout_status() -> None:
     payouts.payout_status_op()
 
 
+@dg.job(description="Audit the whole ledger incrementally, from the last audited entry to the latest close.")
+def ledger_audit() -> None:
+    audit.ledger_audit_op()
+
+
 JOBS = [
+    ledger_audit,
     nightly_settlement,
     payment_confirmation,
     submit_payouts,

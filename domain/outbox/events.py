@@ -79,6 +79,13 @@ class SettlementStatement(TypedDict):
     payout_id: str | None
 
 
+class LedgerAuditFailed(TypedDict):
+    audit_id: int
+    from_entry_id: int
+    through_entry_id: int
+    problems: list[str]
+
+
 @dataclass(frozen=True, slots=True)
 class EventType:
     name: str
@@ -111,6 +118,7 @@ CATALOGUE: dict[str, EventType] = {
         EventType("payout_failed", "payouts", _BOTH, PayoutChange, critical=True),
         EventType("payout_reversed", "payouts", _BOTH, PayoutChange, critical=True),
         EventType("settlement_statement", "statements", _USER, SettlementStatement),
+        EventType("ledger_audit_failed", "alerts", _FINANCE, LedgerAuditFailed, critical=True),
     )
 }
 
@@ -205,3 +213,11 @@ def payout_changed(change: PayoutChange) -> list[OutboxRow]:
     if "finance" in CATALOGUE[event_type].audiences:
         rows.append(_to_finance(f"{key}:finance", event_type, change))
     return rows
+
+
+def ledger_audit_failed(audit_id: int, from_entry_id: int, through_entry_id: int, problems: list[str]) -> OutboxRow:
+    """Finance hears when the whole-ledger audit finds a broken invariant, once per audit."""
+    payload = LedgerAuditFailed(
+        audit_id=audit_id, from_entry_id=from_entry_id, through_entry_id=through_entry_id, problems=problems
+    )
+    return _to_finance(f"ledger_audit:{audit_id}", "ledger_audit_failed", payload)

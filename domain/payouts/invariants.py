@@ -1,9 +1,10 @@
 """Payout invariants, each a query returning the offending rows (none when it holds).
 
 `PAYOUT_INVARIANTS` are a batch day's (:day): they read that day's payouts and the items they cover,
-and the money in transit through the ledger's last close. `PAYABLE_INVARIANTS` hold every payee's
-ledger balance to what it is owed item by item; they read every payee's history, so the scheduled
-ledger audit runs them, not the night.
+and the money in transit through the ledger's last close. `PAYABLE_INVARIANTS` hold a payee's ledger
+balance to what it is owed (its open payee items, and what it captured but has not settled yet); they
+read the whole history of every payee whose account moved in an entry range, so the scheduled ledger
+audit runs them, not the night. A payee's history is small: a line per seller-day, not per order.
 """
 
 from __future__ import annotations
@@ -54,27 +55,40 @@ PAYOUT_INVARIANTS: tuple[Invariant, ...] = (
 PAYABLE_INVARIANTS: tuple[Invariant, ...] = (
     Invariant(
         "payables_equal_owed_items_and_held_captures",
-        "Every payee's payable balance equals its payee items no live payout covers plus its captures not yet settled.",
-        """WITH owed AS (
-               SELECT payable_account(payee_type, payee_id) AS account_id, sum(amount_paise - covered_paise) AS paise
-               FROM payee_items GROUP BY 1
-           ),
-           held AS (
-               SELECT payable_account('seller', c.seller_id) AS account_id, sum(c.seller_net_paise) AS paise
-               FROM captures c WHERE NOT EXISTS (SELECT 1 FROM settlements s WHERE s.order_id = c.order_id)
-               GROUP BY 1
-           ),
-           balances AS (
-               SELECT l.account_id, -sum(l.amount_paise) AS paise FROM ledger_lines l
+        "Every payee's payable balance equals its payee items no live payout covers plus what it has captured "
+        "but not yet settled, for every payee account with lines in (:from_entry_id, :through_entry_id].",
+        """WITH touched AS (
+               SELECT DISTINCT l.account_id, a.payee_id FROM ledger_lines l
                JOIN ledger_accounts a ON a.account_id = l.account_id
-               WHERE a.account_type IN ('seller_payable', 'scout_payable') GROUP BY 1
+               WHERE l.entry_id > :from_entry_id AND l.entry_id <= :through_entry_id
+                 AND a.account_type IN ('seller_payable', 'scout_payable')
+           ),
+           ledger AS (
+               SELECT t.account_id, -sum(l.amount_paise) AS owed_paise,
+                      -coalesce(sum(l.amount_paise) FILTER (WHERE j.entry_type = 'payment_captured'), 0)
+                          AS captured_paise
+               FROM touched t
+               JOIN ledger_lines l ON l.account_id = t.account_id
+               JOIN journal_entries j ON j.entry_id = l.entry_id
+               GROUP BY t.account_id
+           ),
+           settled AS (
+               SELECT payable_account('seller', g.seller_id) AS account_id, sum(g.net_paise) AS settled_paise
+               FROM settlement_groups g WHERE g.seller_id IN (SELECT payee_id FROM touched) GROUP BY 1
+           ),
+           open_items AS (
+               SELECT payable_account(i.payee_type, i.payee_id) AS account_id,
+                      sum(i.amount_paise - i.covered_paise) AS uncovered_paise
+               FROM payee_items i
+               WHERE i.covered_paise <> i.amount_paise AND i.payee_id IN (SELECT payee_id FROM touched)
+               GROUP BY 1
            )
-           SELECT b.account_id, b.paise AS owed_in_ledger_paise, coalesce(o.paise, 0) AS items_paise,
-                  coalesce(h.paise, 0) AS held_paise
-           FROM balances b
-           LEFT JOIN owed o ON o.account_id = b.account_id
-           LEFT JOIN held h ON h.account_id = b.account_id
-           WHERE b.paise <> coalesce(o.paise, 0) + coalesce(h.paise, 0)
+           SELECT b.account_id, b.owed_paise, coalesce(o.uncovered_paise, 0) AS items_paise,
+                  b.captured_paise - coalesce(s.settled_paise, 0) AS held_paise
+           FROM ledger b
+           LEFT JOIN open_items o ON o.account_id = b.account_id
+           LEFT JOIN settled s ON s.account_id = b.account_id
+           WHERE b.owed_paise <> coalesce(o.uncovered_paise, 0) + b.captured_paise - coalesce(s.settled_paise, 0)
            LIMIT 100""",
     ),
 )

@@ -96,6 +96,7 @@ settlement_groups = Table(
     created_at_column(),
     CheckConstraint("net_paise = gross_paise - platform_fee_paise - gateway_fee_paise", name="parts_add_up"),
     Index(None, "settlement_date", "seller_id"),
+    Index(None, "seller_id", "settlement_date"),
 )
 
 bounties = Table(

@@ -175,6 +175,9 @@ def _create_tables() -> None:
     op.create_index(
         op.f("ix_settlement_groups_settlement_date_seller_id"), "settlement_groups", ["settlement_date", "seller_id"]
     )
+    op.create_index(
+        op.f("ix_settlement_groups_seller_id_settlement_date"), "settlement_groups", ["seller_id", "settlement_date"]
+    )
     op.create_table(
         "payee_items",
         sa.Column("payee_item_id", sa.BigInteger(), autoincrement=True, nullable=False),
