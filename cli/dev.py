@@ -13,7 +13,6 @@ import click
 
 from cli.context import settings_or_exit
 from cli.migrate import migrate_to_head
-from cli.processes import uvicorn_args
 from domain.platform.database import database_url
 from pipelines.instance import prepare_dagster_home, resource_environment
 
@@ -39,7 +38,7 @@ def dev(ui_port: int) -> None:
     }
     commands = {
         "sandbox": [sys.executable, "-m", "cli", "sandbox", "--port", str(settings.sandbox_port)],
-        "api": [sys.executable, *uvicorn_args("ingest_api.app:create_app", settings.api_port, workers=2)],
+        "api": [sys.executable, "-m", "cli", "api", "--port", str(settings.api_port), "--workers", "2"],
         "dagster": [sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml", "-p", str(ui_port)],
     }
     children = {name: subprocess.Popen(args, env=env, start_new_session=True) for name, args in commands.items()}

@@ -69,3 +69,10 @@ def test_image_default_command_is_the_api() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "pip install --no-cache-dir --disable-pip-version-check -r requirements.lock" in dockerfile
     assert 'CMD ["settle", "api", "--host", "0.0.0.0", "--workers", "2"]' in dockerfile
+
+
+def test_api_metrics_directory_is_container_local() -> None:
+    """Each API container sums its own workers: the directory is not on the volume the services share."""
+    assert image_environment()["PROMETHEUS_MULTIPROC_DIR"] == "/tmp/settle-api-metrics"  # noqa: S108 - the container's own /tmp
+    mounts = {volume.split(":")[1] for service in SERVICES.values() for volume in service.get("volumes", [])}
+    assert mounts == {"/data", "/var/lib/postgresql"}
