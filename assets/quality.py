@@ -23,8 +23,6 @@ from domain.orders.tables import ORDER_STATUSES
 from domain.platform.clock import Day
 from domain.platform.settings import Settings
 
-# Partitioned asset checks are a Dagster preview feature; we rely on it knowingly (docs/architecture.md).
-warnings.filterwarnings("ignore", message="Specifying a partitions_def on an AssetCheckSpec")
 # GE's generic SQL datasource is deliberate: its Postgres one refuses unix-socket URLs.
 warnings.filterwarnings("ignore", message="You are using a generic SQLDatasource")
 
