@@ -204,7 +204,9 @@ def list_orders(
 
 
 @router.post(
-    "/orders/{order_id}/events", response_model=OrderOut, responses=error_responses(401, 404, 409, 413, 415, 422, 429)
+    "/orders/{order_id}/events",
+    response_model=OrderOut,
+    responses=error_responses(400, 401, 404, 409, 413, 415, 422, 429),
 )
 def post_order_event(order_id: PathId, body: OrderEvent, _key: CurrentKey, conn: SessionDep) -> dict[str, Any]:
     """Record a fulfilment event. Repeating an event that already took effect changes nothing (200)."""

@@ -45,7 +45,7 @@ def _payout_out(row: Any) -> PayoutOut:
     "/scouts/{scout_id}/payout-requests",
     status_code=201,
     response_model=WithdrawalOut,
-    responses=error_responses(401, 404, 413, 415, 422, 429),
+    responses=error_responses(400, 401, 404, 413, 415, 422, 429),
 )
 def request_withdrawal(
     scout_id: PathId, body: WithdrawalRequest, request: Request, key: CurrentKey, conn: SessionDep
@@ -55,7 +55,7 @@ def request_withdrawal(
     return WithdrawalOut.model_validate(dict(row._mapping))
 
 
-@router.get("/payees/{payee_id}/balance", response_model=BalanceOut, responses=error_responses(401, 404, 429))
+@router.get("/payees/{payee_id}/balance", response_model=BalanceOut, responses=error_responses(401, 404, 422, 429))
 def payee_balance(payee_id: PathId, _key: CurrentKey, conn: SessionDep) -> BalanceOut:
     """What a seller or scout is owed now, what is still held, in flight and already paid."""
     if not store.payee_exists(conn, payee_id):
@@ -122,7 +122,7 @@ def retry_payout(payout_id: PathId, request: Request, key: AdminKey, conn: Sessi
 @router.post(
     "/admin/payouts/{payout_id}/cancel",
     response_model=PayoutActionOut,
-    responses=error_responses(401, 403, 404, 409, 413, 415, 422, 429),
+    responses=error_responses(400, 401, 403, 404, 409, 413, 415, 422, 429),
 )
 def cancel_payout(
     payout_id: PathId, request: Request, key: AdminKey, conn: SessionDep, body: CancelRequest | None = None
