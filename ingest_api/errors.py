@@ -40,7 +40,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "webhook_rejected": (401, "The webhook failed verification; it was recorded and nothing else changed."),
     "idempotency_key_required": (400, "An Idempotency-Key header of 1-128 visible ASCII characters is required."),
     "idempotency_conflict": (409, "This Idempotency-Key was already used with a different request body."),
-    "invalid_cursor": (400, "The pagination cursor is not one this API returned."),
+    "invalid_cursor": (400, "The pagination cursor does not have the format of `next_cursor`."),
     "user_not_found": (404, "No such user."),
     "order_not_found": (404, "No such order."),
     "illegal_transition": (409, "The order's current status does not allow this change."),

@@ -1,13 +1,18 @@
 """What the OpenAPI schema publishes and what the API then does at its edges: `Allow` on a 405, the body
-errors of every JSON operation, amount bounds, the recruiter change's "exactly one", a buyer's payout
-destination and the media type."""
+errors of every JSON operation, amount bounds, the recruiter change's "exactly one", query dates, cursors
+and the media type."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
 import pytest
+
+from ingest_api.pagination import parse_time_cursor, time_cursor
+
+IST = dt.timezone(dt.timedelta(hours=5, minutes=30))
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +104,71 @@ def test_destination_errors_name_the_kind_not_the_model(client, client_headers, 
     body = {"role": "seller", "name": "Asha", "email": "a@example.in", "payout_destination": destination}
     response = client.post("/v1/users", json=body, headers=client_headers)
     assert (response.status_code, response.json()["error"]["message"].split("; ")[0]) == (422, message)
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"created_from": "0.5"}, "created_from"),
+        ({"created_to": "2026-01-01T00:00:00"}, "created_to"),
+        ({"created_to": "2026-01-01"}, "created_to"),
+    ],
+)
+def test_query_times_are_rfc3339_with_an_offset(client, client_headers, params, field) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/v1/orders", params=params, headers=client_headers)
+    assert (response.status_code, response.json()["error"]["message"]) == (
+        422,
+        f"Invalid request: {field}: Value error, not an RFC 3339 date or date-time (a date-time needs its UTC offset)",
+    )
+
+
+@pytest.mark.parametrize("batch_date", ["0", "20260101", "2026-02-30"])
+def test_batch_dates_are_rfc3339_full_dates(client, admin_headers, batch_date) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/v1/admin/payouts", params={"batch_date": batch_date}, headers=admin_headers)
+    assert (response.status_code, response.json()["error"]["code"]) == (422, "validation_error")
+
+
+def test_query_times_beyond_the_utc_range_filter_like_its_ends(client, client_headers, make_order) -> None:  # type: ignore[no-untyped-def]
+    buyer = make_order()["buyer_id"]
+    earliest, latest = "0001-01-01T00:00:00+05:30", "9999-12-31T23:00:00-05:00"
+    counts = [
+        len(client.get("/v1/orders", params={"buyer_id": buyer, bound: at}, headers=client_headers).json()["items"])
+        for bound in ("created_from", "created_to")
+        for at in (earliest, latest)
+    ]
+    assert counts == [1, 0, 0, 1]
+
+
+def test_a_time_cursor_is_the_exact_position() -> None:
+    at = dt.datetime(2026, 3, 1, 9, 30, 15, 123_456, tzinfo=IST)
+    cursor = time_cursor(at, "ord_0190abc")
+    assert (cursor, parse_time_cursor(cursor)) == ("1772337615123456.ord_0190abc", (at, "ord_0190abc"))
+
+
+@pytest.mark.parametrize(
+    ("path", "cursor"),
+    [("/v1/orders", "0.ord_none"), ("/v1/orders", "99999999999999999.ord_z"), ("/v1/admin/payouts", "pay_0")],
+)
+def test_any_cursor_in_the_published_format_is_a_position(client, admin_headers, path, cursor) -> None:  # type: ignore[no-untyped-def]
+    response = client.get(path, params={"cursor": cursor, "limit": 1}, headers=admin_headers)
+    assert response.status_code == 200
+    if not cursor.startswith("9"):
+        assert response.json() == {"items": [], "next_cursor": None}
+
+
+@pytest.mark.parametrize(
+    ("path", "cursor"),
+    [
+        ("/v1/orders", "bm9wZQ=="),
+        ("/v1/orders", "1.2.3"),
+        ("/v1/orders", "123456789012345678.ord_1"),
+        ("/v1/orders", "pay_0"),
+        ("/v1/admin/payouts", "0.pay_0"),
+    ],
+)
+def test_a_cursor_in_another_format_is_invalid(client, admin_headers, path, cursor) -> None:  # type: ignore[no-untyped-def]
+    response = client.get(path, params={"cursor": cursor}, headers=admin_headers)
+    assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid_cursor")
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
