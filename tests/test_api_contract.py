@@ -1,6 +1,6 @@
 """What the OpenAPI schema publishes and what the API then does at its edges: `Allow` on a 405, the body
-errors of every JSON operation, amount bounds, the recruiter change's "exactly one", query dates, cursors
-and the media type."""
+errors of every JSON operation, amount bounds, the recruiter change's "exactly one", query dates, cursors,
+the media type and the API key scheme. `test_api_schemathesis` checks the same contract by generation."""
 
 from __future__ import annotations
 
@@ -52,6 +52,21 @@ def test_every_json_body_operation_documents_its_body_errors(openapi) -> None:  
         if {"400", "413", "415", "422"} - set(op["responses"])
     ]
     assert lacking == []
+
+
+def test_the_api_key_scheme_is_published_on_every_route_that_needs_one(openapi) -> None:  # type: ignore[no-untyped-def]
+    assert openapi["components"]["securitySchemes"] == {
+        "ApiKey": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API key: `Authorization: Bearer <key>`; admin routes need role admin.",
+        }
+    }
+    security = {f"{method} {path}": op.get("security") for path, method, op in _operations(openapi)}
+    public = {"get /healthz", "get /readyz", "post /v1/webhooks/phonepe", "post /v1/webhooks/razorpayx"}
+    assert {operation for operation, required in security.items() if required is None} == public
+    keyed = {operation: required for operation, required in security.items() if operation not in public}
+    assert (len(keyed), [op for op, required in keyed.items() if required != [{"ApiKey": []}]]) == (11, [])
 
 
 @pytest.mark.parametrize("model", ["OrderCreate", "WithdrawalRequest"])
