@@ -30,7 +30,6 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "malformed_json": (400, "The request body is not valid JSON."),
     "payload_too_large": (413, "The request body exceeds the configured limit."),
     "unsupported_media_type": (415, "The request body must be application/json."),
-    "not_ready": (503, "The service is not ready to take traffic."),
     "database_unavailable": (503, "The database cannot be reached."),
     "migrations_pending": (503, "The database schema is not at the migration head."),
     "internal_error": (500, "An unexpected error occurred; it has been logged."),
