@@ -52,6 +52,12 @@ class StopRequest:
         if self.signum is None:
             self.signum = signum
 
+    def ignore_further(self) -> None:
+        """Once everything is stopped: the interpreter's shutdown restores default handlers for the
+        ones Python installed, and a late second SIGTERM would then kill us instead of being ignored."""
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, signal.SIG_IGN)
+
 
 class Children:
     """The child processes of `settle dev`, each leading its own process group, and their watchdog."""
@@ -146,6 +152,7 @@ def dev(ui_port: int) -> None:
         exited = children.wait(stop)
     finally:
         killed = children.stop()
+        stop.ignore_further()
     if killed:
         click.echo(f"killed after {STOP_GRACE_S:.0f} s without stopping: {', '.join(killed)}", err=True)
     if exited:
