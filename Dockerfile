@@ -2,10 +2,14 @@
 # and the `settle` CLI. Dependencies come from the same lock file `make` installs.
 FROM python:3.11-slim
 
+# PROMETHEUS_MULTIPROC_DIR: where the API's workers keep their metric samples, so /metrics adds up
+# every worker. Container-local, not on the /data volume the services share: each API container
+# counts its own workers. `settle api` empties it at start. Only the API uses prometheus_client.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     DATA_DIR=/data \
-    DAGSTER_HOME=/data/dagster_home
+    DAGSTER_HOME=/data/dagster_home \
+    PROMETHEUS_MULTIPROC_DIR=/tmp/settle-api-metrics
 
 WORKDIR /app
 COPY requirements.lock pyproject.toml ./

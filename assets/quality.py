@@ -26,8 +26,6 @@ from domain.platform.clock import Day
 from domain.platform.settings import Settings
 from domain.platform.sql import statement
 
-# Partitioned asset checks are a Dagster preview feature; we rely on it knowingly (docs/architecture.md).
-warnings.filterwarnings("ignore", message="Specifying a partitions_def on an AssetCheckSpec")
 # GE's generic SQL datasource is deliberate: its Postgres one refuses unix-socket URLs.
 warnings.filterwarnings("ignore", message="You are using a generic SQLDatasource")
 

@@ -27,7 +27,7 @@ from cli.migrate import migrate_to_head
 from cli.nightly import run_nightly
 from cli.payments import confirm_now
 from cli.payouts import run_payouts
-from cli.processes import free_port, running, uvicorn_args
+from cli.processes import free_port, running
 from domain.analytics.tables import daily_revenue, scout_leaderboard
 from domain.money import format_rupees
 from domain.platform.clock import IST
@@ -261,7 +261,7 @@ def demo(orders: int, seed: int) -> None:
     with (
         running(["-m", "cli", "sandbox", "--port", str(sandbox_port), "--seed", str(seed)],
                 f"{sandbox}/sandbox/health", env=gateway_env),
-        running(uvicorn_args("ingest_api.app:create_app", api_port, workers=2), f"{api}/healthz", env=gateway_env),
+        running(["-m", "cli", "api", "--port", str(api_port), "--workers", "2"], f"{api}/healthz", env=gateway_env),
     ):  # fmt: skip
         market = Marketplace(api, sandbox, key, random.Random(seed))
         counts = simulate_day(market, settings, orders)

@@ -51,10 +51,3 @@ def running(args: Sequence[str], health_url: str, env: dict[str, str] | None = N
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-
-
-def uvicorn_args(app: str, port: int, workers: int = 1) -> list[str]:
-    return [
-        "-m", "uvicorn", "--factory", app, "--host", "127.0.0.1", "--port", str(port),
-        "--workers", str(workers), "--no-access-log", "--log-level", "warning",
-    ]  # fmt: skip

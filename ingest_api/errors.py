@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from domain.platform.errors import DomainError
 
@@ -29,7 +30,6 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "malformed_json": (400, "The request body is not valid JSON."),
     "payload_too_large": (413, "The request body exceeds the configured limit."),
     "unsupported_media_type": (415, "The request body must be application/json."),
-    "not_ready": (503, "The service is not ready to take traffic."),
     "database_unavailable": (503, "The database cannot be reached."),
     "migrations_pending": (503, "The database schema is not at the migration head."),
     "internal_error": (500, "An unexpected error occurred; it has been logged."),
@@ -39,7 +39,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "webhook_rejected": (401, "The webhook failed verification; it was recorded and nothing else changed."),
     "idempotency_key_required": (400, "An Idempotency-Key header of 1-128 visible ASCII characters is required."),
     "idempotency_conflict": (409, "This Idempotency-Key was already used with a different request body."),
-    "invalid_cursor": (400, "The pagination cursor is not one this API returned."),
+    "invalid_cursor": (400, "The pagination cursor does not have the format of `next_cursor`."),
     "user_not_found": (404, "No such user."),
     "order_not_found": (404, "No such order."),
     "illegal_transition": (409, "The order's current status does not allow this change."),
@@ -136,9 +136,19 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(request, ApiError(exc.code, exc.message))
 
 
+def _is_json(request: Request) -> bool:
+    """Whether FastAPI parses the body as JSON: it hands any other body to the model as bytes, which then
+    fails as a whole, so that failure is the media type's (415), not the fields'."""
+    media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    kind, _, subtype = media.partition("/")
+    return kind == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
+    if not _is_json(request) and any(tuple(e.get("loc", ())) == ("body",) for e in errors):
+        return error_response(request, ApiError("unsupported_media_type"))
     if any(e.get("type") == "json_invalid" for e in errors):
         return error_response(request, ApiError("malformed_json"))
     if errors and all(tuple(e.get("loc", ())) == ("query", "cursor") for e in errors):
@@ -154,7 +164,25 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
     if code is None:
         code = "validation_error" if 400 <= exc.status_code < 500 else "internal_error"
-    return error_response(request, ApiError(code))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
+    return error_response(request, ApiError(code, headers=headers or None))
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> str:
+    """The methods some route answers on this path, for the `Allow` header a 405 must carry (RFC 9110).
+
+    Starlette's own header names only the first route whose path matched, and `/v1/orders` has two
+    (POST on the app, GET on the orders router), so every route is asked about every method.
+    """
+    path = {"type": "http", "path": request.scope["path"], "root_path": request.scope.get("root_path", "")}
+    routes = request.app.router.routes
+    allowed = (m for m in _METHODS if any(r.matches({**path, "method": m})[0] is Match.FULL for r in routes))
+    return ", ".join(allowed)
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:

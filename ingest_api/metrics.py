@@ -2,7 +2,12 @@
 
 With `PROMETHEUS_MULTIPROC_DIR` set (before the process starts), each worker writes its samples to
 files in that directory and `/metrics` aggregates them all, so a scrape sees every worker's counts
-whichever worker answers. Without it, the process's own registry is served.
+whichever worker answers. Without it, the process's own registry is served. `settle api` sets or
+empties the directory before it starts the workers (cli/api.py).
+
+Only counters and histograms: their files outlive a worker that uvicorn replaces, and its counts
+stay in the sums, as they should. A gauge would need a `multiprocess_mode`, and for the live modes a
+`mark_process_dead` call when its worker exits.
 """
 
 from __future__ import annotations

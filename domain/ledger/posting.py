@@ -1,9 +1,9 @@
 """The one posting path, and balances.
 
-Every writer, set-based SQL or `post_entry`, stages the lines of its entries in `pending_postings`
-and runs `sql/ledger/post.sql`, which writes accounts, entries and lines in one statement. A set-based
-writer stages with `INSERT ... SELECT` (an entry may sum many subledger rows); `post_entry` stages
-one entry from Python. The caller owns the transaction.
+Every writer runs `sql/ledger/post.sql`, which writes accounts, entries and lines in one statement.
+A set-based writer first stages the lines of its entries in `pending_postings` with `INSERT ...
+SELECT` (an entry may sum many subledger rows); `post_entry` runs the same statement on one entry's
+lines passed as arrays (`sql/ledger/entry_lines.sql`), one round trip. The caller owns the transaction.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -37,9 +38,13 @@ def prepare(conn: sa.Connection) -> None:
 
 def post_staged(conn: sa.Connection) -> dict[str, Posted]:
     """Post everything staged in this transaction; by idempotency key, the entry and whether it is new."""
+    return _posted(conn, conn.execute(statement("ledger/post")))
+
+
+def _posted(conn: sa.Connection, rows: Iterable[Any]) -> dict[str, Posted]:
     posted: dict[str, Posted] = {}
     missing: list[str] = []
-    for key, entry_id, created in conn.execute(statement("ledger/post")):
+    for key, entry_id, created in rows:
         if entry_id is None:  # committed by a concurrent writer after this statement's snapshot
             missing.append(key)
         else:
@@ -54,29 +59,31 @@ def post_staged(conn: sa.Connection) -> dict[str, Posted]:
     return posted
 
 
-def stage(conn: sa.Connection, entries: Iterable[Entry]) -> None:
-    rows = [
-        {
-            "key": entry.idempotency_key,
-            "entry_type": entry.entry_type,
-            "description": entry.description,
-            "occurred_at": None,
-            "reference_id": entry.reference_id,
-            "account_id": line.account_id,
-            "amount": line.amount_paise,
-        }
-        for entry in entries
-        for line in entry.lines
-    ]
-    if rows:
-        conn.execute(statement("ledger/stage_line"), rows)
+def _post_entry_statement() -> sa.TextClause:
+    """ledger/post.sql with its `staged` rows read from the entry's own lines, not the staging table."""
+    post, from_staging = statement("ledger/post").text, "DELETE FROM pending_postings RETURNING *"
+    if post.count(from_staging) != 1:
+        raise LedgerError("ledger/post.sql must read its staged rows from pending_postings exactly once")
+    return sa.text(post.replace(from_staging, statement("ledger/entry_lines").text.strip()))
+
+
+_POST_ENTRY = _post_entry_statement()
 
 
 def post_entry(conn: sa.Connection, entry: Entry) -> Posted:
-    """Write `entry` once. A replay returns the first entry; the same key with other lines is refused."""
-    prepare(conn)
-    stage(conn, [entry])
-    posted = post_staged(conn)[entry.idempotency_key]
+    """Write `entry` once, in one statement. A replay returns the first entry; the same key with other
+    lines is refused."""
+    count = len(entry.lines)
+    params = {
+        "keys": [entry.idempotency_key] * count,
+        "entry_types": [entry.entry_type] * count,
+        "descriptions": [entry.description] * count,
+        "occurred_ats": [None] * count,
+        "reference_ids": [entry.reference_id] * count,
+        "account_ids": [line.account_id for line in entry.lines],
+        "amounts": [line.amount_paise for line in entry.lines],
+    }
+    posted = _posted(conn, conn.execute(_POST_ENTRY, params))[entry.idempotency_key]
     if not posted.created and _lines_of(conn, posted.entry_id) != _counted(entry):
         raise IdempotencyConflict(f"key {entry.idempotency_key} was posted with different lines")
     return posted

@@ -52,7 +52,6 @@ class Settings(BaseSettings):
     phonepe_client_id: str = "SANDBOXCLIENT"
     phonepe_client_secret: SecretStr = SecretStr(EXAMPLE_SECRET)
     phonepe_client_version: int = Field(default=1, ge=1)
-    phonepe_merchant_id: str = "SANDBOXMERCHANT"
     phonepe_webhook_username: str = "sandbox-webhook"
     phonepe_webhook_password: SecretStr = SecretStr(EXAMPLE_SECRET)
     phonepe_salt_key: SecretStr = SecretStr(EXAMPLE_SECRET)

@@ -29,8 +29,8 @@ from ingest_api.deps import CurrentKey, SessionDep
 from ingest_api.errors import ApiError, error_responses
 from ingest_api.metrics import IDEMPOTENT_REPLAYS
 from ingest_api.order_batches import OrderBatches
-from ingest_api.pagination import Cursor, decode_cursor, encode_cursor
-from ingest_api.schemas.common import PathId
+from ingest_api.pagination import TimeCursor, parse_time_cursor, time_cursor
+from ingest_api.schemas.common import PathId, QueryDateTime
 from ingest_api.schemas.orders import OrderCreate, OrderCreated, OrderEvent, OrderOut, OrderPage, OrderStatus
 
 router = APIRouter(prefix="/v1", tags=["orders"])
@@ -149,29 +149,6 @@ def get_order(order_id: PathId, _key: CurrentKey, conn: SessionDep) -> dict[str,
     return order
 
 
-def _after_cursor(cursor: str) -> tuple[dt.datetime, str]:
-    stamp, order_id = decode_cursor(cursor, 2)
-    try:
-        created_at = dt.datetime.fromisoformat(stamp)
-    except ValueError:
-        raise ApiError("invalid_cursor") from None
-    if created_at.tzinfo is None:
-        raise ApiError("invalid_cursor")
-    return created_at, order_id
-
-
-def _utc(value: dt.datetime | None, name: str) -> dt.datetime | None:
-    """Query times in UTC (PostgreSQL refuses offsets beyond 15:59); times without an offset are UTC."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    try:
-        return value.astimezone(dt.UTC)
-    except OverflowError:
-        raise ApiError("validation_error", f"Invalid request: {name}: out of range.") from None
-
-
 @router.get("/orders", response_model=OrderPage, responses=error_responses(400, 401, 422, 429))
 def list_orders(
     _key: CurrentKey,
@@ -179,10 +156,10 @@ def list_orders(
     seller_id: QueryId = None,
     buyer_id: QueryId = None,
     status: Annotated[OrderStatus | None, Query()] = None,
-    created_from: Annotated[dt.datetime | None, Query(description="Inclusive lower bound on created_at.")] = None,
-    created_to: Annotated[dt.datetime | None, Query(description="Exclusive upper bound on created_at.")] = None,
+    created_from: Annotated[QueryDateTime | None, Query(description="Inclusive lower bound on created_at.")] = None,
+    created_to: Annotated[QueryDateTime | None, Query(description="Exclusive upper bound on created_at.")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Cursor = None,
+    cursor: TimeCursor = None,
 ) -> OrderPage:
     """Newest first; pass `next_cursor` back as `cursor` for the next page (keyset, stable under inserts)."""
     shown = store.shown
@@ -190,23 +167,25 @@ def list_orders(
     for column, value in (("seller_id", seller_id), ("buyer_id", buyer_id), ("status", status)):
         if value is not None:
             query = query.where(shown.c[column] == value)
-    if (start := _utc(created_from, "created_from")) is not None:
-        query = query.where(shown.c.created_at >= start)
-    if (end := _utc(created_to, "created_to")) is not None:
-        query = query.where(shown.c.created_at < end)
+    if created_from is not None:
+        query = query.where(shown.c.created_at >= created_from)
+    if created_to is not None:
+        query = query.where(shown.c.created_at < created_to)
     if cursor is not None:
-        after_at, after_id = _after_cursor(cursor)
+        after_at, after_id = parse_time_cursor(cursor)
         query = query.where(sa.tuple_(shown.c.created_at, shown.c.order_id) < (after_at, after_id))
     query = query.order_by(shown.c.created_at.desc(), shown.c.order_id.desc()).limit(limit + 1)
     rows = [dict(row._mapping) for row in conn.execute(query)]
     more = len(rows) > limit
     items = rows[:limit]
-    next_cursor = encode_cursor(items[-1]["created_at"].isoformat(), items[-1]["order_id"]) if more else None
+    next_cursor = time_cursor(items[-1]["created_at"], items[-1]["order_id"]) if more else None
     return OrderPage(items=[OrderOut.model_validate(row) for row in items], next_cursor=next_cursor)
 
 
 @router.post(
-    "/orders/{order_id}/events", response_model=OrderOut, responses=error_responses(401, 404, 409, 413, 415, 422, 429)
+    "/orders/{order_id}/events",
+    response_model=OrderOut,
+    responses=error_responses(400, 401, 404, 409, 413, 415, 422, 429),
 )
 def post_order_event(order_id: PathId, body: OrderEvent, _key: CurrentKey, conn: SessionDep) -> dict[str, Any]:
     """Record a fulfilment event. Repeating an event that already took effect changes nothing (200)."""

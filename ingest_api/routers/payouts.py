@@ -17,8 +17,8 @@ from domain.platform.clock import ist_date
 from ingest_api import patterns
 from ingest_api.deps import AdminKey, CurrentKey, SessionDep
 from ingest_api.errors import ApiError, error_responses, request_id_of
-from ingest_api.pagination import Cursor, decode_cursor, encode_cursor
-from ingest_api.schemas.common import PathId
+from ingest_api.pagination import IdCursor
+from ingest_api.schemas.common import PathId, QueryDate
 from ingest_api.schemas.payouts import (
     BalanceOut,
     CancelRequest,
@@ -45,7 +45,7 @@ def _payout_out(row: Any) -> PayoutOut:
     "/scouts/{scout_id}/payout-requests",
     status_code=201,
     response_model=WithdrawalOut,
-    responses=error_responses(401, 404, 413, 415, 422, 429),
+    responses=error_responses(400, 401, 404, 413, 415, 422, 429),
 )
 def request_withdrawal(
     scout_id: PathId, body: WithdrawalRequest, request: Request, key: CurrentKey, conn: SessionDep
@@ -55,7 +55,7 @@ def request_withdrawal(
     return WithdrawalOut.model_validate(dict(row._mapping))
 
 
-@router.get("/payees/{payee_id}/balance", response_model=BalanceOut, responses=error_responses(401, 404, 429))
+@router.get("/payees/{payee_id}/balance", response_model=BalanceOut, responses=error_responses(401, 404, 422, 429))
 def payee_balance(payee_id: PathId, _key: CurrentKey, conn: SessionDep) -> BalanceOut:
     """What a seller or scout is owed now, what is still held, in flight and already paid."""
     if not store.payee_exists(conn, payee_id):
@@ -72,21 +72,14 @@ def payee_balance(payee_id: PathId, _key: CurrentKey, conn: SessionDep) -> Balan
     )
 
 
-def _before_payout(cursor: str) -> str:
-    (payout_id,) = decode_cursor(cursor, 1)
-    if not payout_id.startswith("pay_"):
-        raise ApiError("invalid_cursor")
-    return payout_id
-
-
 @router.get("/admin/payouts", response_model=PayoutPage, responses=error_responses(400, 401, 403, 422, 429))
 def list_payouts(
     _key: AdminKey,
     conn: SessionDep,
     status: PayoutStatus | None = None,
     payee_id: Annotated[str | None, Query(max_length=64, pattern=patterns.IDENTIFIER)] = None,
-    batch_date: dt.date | None = None,
-    cursor: Cursor = None,
+    batch_date: QueryDate | None = None,
+    cursor: IdCursor = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> PayoutPage:
     """Payouts newest first, filtered by status, payee and batch date; pass `next_cursor` back as `cursor`."""
@@ -95,12 +88,12 @@ def list_payouts(
         status=status,
         payee_id=payee_id,
         batch_date=batch_date,
-        before_payout_id=_before_payout(cursor) if cursor else None,
+        before_payout_id=cursor,
         limit=limit,
     )
     more = len(rows) > limit
     items = [_payout_out(row) for row in rows[:limit]]
-    return PayoutPage(items=items, next_cursor=encode_cursor(items[-1].payout_id) if more else None)
+    return PayoutPage(items=items, next_cursor=items[-1].payout_id if more else None)
 
 
 def _action(conn: SessionDep, payout_id: str, result: str) -> PayoutActionOut:
@@ -122,7 +115,7 @@ def retry_payout(payout_id: PathId, request: Request, key: AdminKey, conn: Sessi
 @router.post(
     "/admin/payouts/{payout_id}/cancel",
     response_model=PayoutActionOut,
-    responses=error_responses(401, 403, 404, 409, 413, 415, 422, 429),
+    responses=error_responses(400, 401, 403, 404, 409, 413, 415, 422, 429),
 )
 def cancel_payout(
     payout_id: PathId, request: Request, key: AdminKey, conn: SessionDep, body: CancelRequest | None = None

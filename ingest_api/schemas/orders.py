@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ingest_api.schemas.common import Identifier, Paise, Strict, Title
 
@@ -18,7 +18,10 @@ class OrderCreate(Strict):
     buyer_id: Identifier
     seller_id: Identifier
     listing_id: Identifier
-    amount_paise: Paise
+    amount_paise: Paise = Field(
+        description="Within the deployment's ORDER_MIN_PAISE and ORDER_MAX_PAISE (`amount_out_of_range`), which "
+        "are configuration, so the schema bounds only the integer."
+    )
     currency: Literal["INR"]
     title: Title | None = None
 

@@ -7,13 +7,17 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from ingest_api.schemas.common import Strict
+from ingest_api.schemas.common import Paise, Strict
 
 PayoutStatus = Literal["pending", "processing", "completed", "failed", "cancelled", "reversed"]
 
 
 class WithdrawalRequest(Strict):
-    amount_paise: int = Field(gt=0, le=2**62, description="At least the minimum payout, at most the available balance.")
+    amount_paise: Paise = Field(
+        description="At least the minimum payout of the fee schedule in effect (`payout_below_minimum`), at most "
+        "the available balance (`insufficient_balance`): both depend on the day and the scout, so the schema "
+        "bounds only the integer."
+    )
 
 
 class WithdrawalOut(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, StringConstraints
+from pydantic import BaseModel, ConfigDict, Discriminator, StringConstraints, Tag
 
 from domain.users.rules import ACCOUNT_NAME_PATTERN, IFSC_PATTERN, REFERRAL_CODE_PATTERN, VPA_PATTERN
 from ingest_api.schemas.common import Email, Identifier, Name, Phone, Strict
@@ -24,7 +24,33 @@ class BankDestination(Strict):
     account_name: Annotated[str, StringConstraints(max_length=120, pattern=ACCOUNT_NAME_PATTERN.pattern)]
 
 
+def _destination_kind(value: object) -> str | None:
+    if not isinstance(value, dict):
+        return None
+    return "vpa" if "vpa" in value else "bank_account"
+
+
+PayoutDestination = Annotated[
+    Annotated[VpaDestination, Tag("vpa")] | Annotated[BankDestination, Tag("bank_account")],
+    Discriminator(
+        _destination_kind,
+        custom_error_type="payout_destination",
+        custom_error_message="give either vpa, or account_number, ifsc and account_name",
+    ),
+]
+"""Tagged so that a validation error names the kind of destination (`payout_destination.vpa.vpa`), not the
+model class, which a plain union puts in the error's location."""
+
+
 class UserCreate(Strict):
+    # Buyers are not paid out: said in the schema too, so a request it allows is never refused for it.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"role": {"const": "buyer"}}},
+            "then": {"properties": {"payout_destination": {"type": "null"}}},
+        }
+    )
+
     role: UserRole
     name: Name
     email: Email
@@ -32,11 +58,15 @@ class UserCreate(Strict):
     recruiter_id: Identifier | None = None
     referral_code: ReferralCode | None = None
     referral_source: Literal["link", "code", "none"] | None = None
-    payout_destination: VpaDestination | BankDestination | None = None
+    payout_destination: PayoutDestination | None = None
 
 
 class RecruiterChange(Strict):
     """Exactly one of the two; `recruiter_id: null` clears the recruiter."""
+
+    # "Exactly one" in the published schema too (unknown fields are refused anyway): a client or a
+    # generator reading it then never sends `{}` or both fields, which the route refuses.
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1, "maxProperties": 1})
 
     recruiter_id: Identifier | None = None
     referral_code: ReferralCode | None = None

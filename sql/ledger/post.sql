@@ -2,7 +2,8 @@
 -- this one statement: missing accounts, the entries whose keys are new, and their non-zero lines,
 -- so the statement-level balance trigger checks each entry whole. A key already posted writes
 -- nothing; its existing entry id is returned with created = false, and the caller decides whether
--- its lines must match. The staged rows are consumed.
+-- its lines must match. The staged rows are consumed. `post_entry` runs this same statement with
+-- the `staged` rows read from ledger/entry_lines.sql instead of the staging table.
 WITH staged AS (
     DELETE FROM pending_postings RETURNING *
 ),
@@ -32,7 +33,9 @@ lines AS (
     FROM entries e JOIN staged s ON s.idempotency_key = e.idempotency_key
     WHERE s.amount_paise <> 0
 )
-SELECT h.idempotency_key, coalesce(e.entry_id, j.entry_id) AS entry_id, e.entry_id IS NOT NULL AS created
+SELECT h.idempotency_key,
+       coalesce(e.entry_id, (SELECT j.entry_id FROM journal_entries j WHERE j.idempotency_key = h.idempotency_key))
+           AS entry_id,
+       e.entry_id IS NOT NULL AS created
 FROM headers h
 LEFT JOIN entries e ON e.idempotency_key = h.idempotency_key
-LEFT JOIN journal_entries j ON e.entry_id IS NULL AND j.idempotency_key = h.idempotency_key

@@ -1,21 +1,33 @@
-"""The real HTTP app: uvicorn with two worker processes on a loopback port, hit concurrently."""
+"""The real HTTP app: `settle api` with two uvicorn worker processes on a loopback port, hit concurrently."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import subprocess
+import sys
+import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 import sqlalchemy as sa
+from prometheus_client.metrics_core import Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.parser import text_string_to_metric_families
 
-from cli.processes import free_port, running, uvicorn_args
+from cli.processes import free_port, running
 from tests.api import webhook_payloads as payloads
 
 CONCURRENCY = 50
+
+
+def settle_api(port: int) -> list[str]:
+    return ["-m", "cli", "api", "--port", str(port), "--workers", "2"]
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +41,7 @@ def live_url(settings, database_url: str, tmp_path_factory) -> Iterator[str]:  #
         "DATA_DIR": str(tmp_path_factory.mktemp("live")),
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path_factory.mktemp("prom")),
     }
-    with running(uvicorn_args("ingest_api.app:create_app", port, workers=2), f"{base}/healthz", env=env):
+    with running(settle_api(port), f"{base}/healthz", env=env):
         yield base
 
 
@@ -94,3 +106,73 @@ def test_live_errors_keep_the_shape(live_url, client_headers) -> None:  # type: 
     )
     assert (chunked.status_code, chunked.json()["error"]["code"]) == (413, "payload_too_large")
     assert httpx.get(f"{live_url}/readyz").json()["status"] == "ready"
+
+
+def _requests(families: Iterable[Metric], route: str) -> float:
+    """`ingest_requests_total` of GET `route` answered 200 in `families` (0 when there is none)."""
+    labels = {"method": "GET", "route": route, "status": "200"}
+    return sum(
+        sample.value
+        for family in families
+        for sample in family.samples
+        if sample.name == "ingest_requests_total" and sample.labels == labels
+    )
+
+
+def _per_worker(directory: Path, route: str) -> dict[str, float]:
+    """GET `route` requests each process counted, read from its own sample file."""
+    files = sorted(directory.glob("counter_*.db"))
+    return {path.stem: _requests(MultiProcessCollector.merge([str(path)]), route) for path in files}
+
+
+def _stale_samples(directory: Path) -> None:
+    """A previous run's sample file: 1000 GET /readyz requests counted by a process now gone."""
+    code = "from ingest_api.metrics import REQUESTS; REQUESTS.labels('GET', '/readyz', '200').inc(1000)"
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(directory)}
+    subprocess.run([sys.executable, "-c", code], env=env, check=True)
+    assert list(_per_worker(directory, "/readyz").values()) == [1000.0]
+
+
+def _wait_for_both_workers(base: str, directory: Path) -> None:
+    """New connections to /healthz until each worker has answered one (the first up may take them all)."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        httpx.get(f"{base}/healthz", headers={"Connection": "close"})
+        if sum(count > 0 for count in _per_worker(directory, "/healthz").values()) == 2:
+            return
+    raise AssertionError("the second worker never answered")
+
+
+async def _spread(url: str, requests: int) -> list[int]:
+    """`requests` GETs on fresh connections, 20 at a time, so the kernel hands them to both workers."""
+    limits = httpx.Limits(max_connections=20, max_keepalive_connections=0)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as http:
+        responses = await asyncio.gather(*(http.get(url) for _ in range(requests)))
+    return [response.status_code for response in responses]
+
+
+def _scrape(base: str) -> float:
+    """GET /readyz requests according to one /metrics scrape, on a fresh connection (any worker answers)."""
+    text = httpx.get(f"{base}/metrics", headers={"Connection": "close"}).text
+    return _requests(text_string_to_metric_families(text), "/readyz")
+
+
+def test_metrics_add_up_over_both_workers(database_url: str, tmp_path: Path) -> None:
+    """`settle api --workers 2` empties its PROMETHEUS_MULTIPROC_DIR, and every scrape, whichever worker
+    answers it, counts every worker's requests exactly once."""
+    directory = tmp_path / "prom"
+    directory.mkdir()
+    _stale_samples(directory)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    # Two connections a pool: /readyz must not take the server's last connections from the module's other server.
+    env = {"DATABASE_URL": database_url, "ENVIRONMENT": "test", "LOG_LEVEL": "WARNING", "API_DB_POOL_SIZE": "2",
+           "DATA_DIR": str(tmp_path / "data"), "PROMETHEUS_MULTIPROC_DIR": str(directory)}  # fmt: skip
+    with running(settle_api(port), f"{base}/healthz", env=env):
+        _wait_for_both_workers(base, directory)
+        assert asyncio.run(_spread(f"{base}/readyz", 200)) == [200] * 200
+        scrapes = [_scrape(base) for _ in range(10)]
+        per_worker = _per_worker(directory, "/readyz")
+    assert scrapes == [200.0] * 10
+    assert len(per_worker) == 2 and min(per_worker.values()) > 0
+    assert sum(per_worker.values()) == 200.0

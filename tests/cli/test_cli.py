@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from cli.api import metrics_directory
 from cli.main import main
 from domain.platform.database import create_engine
 from domain.platform.migrations import head_revision
@@ -79,3 +81,30 @@ def test_sandbox_command_is_registered(runner: CliRunner, tmp_path) -> None:  # 
     refused = runner.invoke(main, ["sandbox", "--config", str(bad)])
     assert refused.exit_code == 1
     assert "invalid sandbox config" in refused.output
+
+
+def test_api_workers_get_a_fresh_metrics_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Several workers and no PROMETHEUS_MULTIPROC_DIR (settle dev, settle demo, a shell): one for the run."""
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    with metrics_directory(workers=2):
+        directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+        assert directory.is_dir() and list(directory.iterdir()) == []
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+    assert not directory.exists()
+    with metrics_directory(workers=1):
+        assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ  # one worker: its own registry
+
+
+def test_api_empties_the_configured_metrics_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A previous run's sample files go; anything else in the directory stays."""
+    (tmp_path / "counter_4242.db").write_bytes(b"stale")
+    (tmp_path / "histogram_4242.db").write_bytes(b"stale")
+    (tmp_path / "README").write_text("not ours")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    with metrics_directory(workers=2):
+        assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(tmp_path)
+        assert [path.name for path in tmp_path.iterdir()] == ["README"]
+    missing = tmp_path / "missing"
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(missing))
+    with metrics_directory(workers=2):
+        assert missing.is_dir()

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import sys
+import warnings
+from collections.abc import Iterator
 
 import pytest
 from click.testing import CliRunner
@@ -10,7 +13,29 @@ from click.testing import CliRunner
 from cli.main import main
 
 
-def test_demo_settles_a_simulated_day(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def _print(message: Warning | str, category: type[Warning], filename: str, lineno: int, file=None, line=None) -> None:  # type: ignore[no-untyped-def]
+    """Python's own way of showing a warning: on stderr, which the CLI runner captures."""
+    sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
+@pytest.fixture
+def as_from_a_shell(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Warnings as a person running `settle demo` would see them: Python's default filters instead of
+    pytest's (which record warnings rather than show them), and the Dagster definitions imported anew,
+    as in a fresh process, so the warnings raised while they load are raised again."""
+    for name in [name for name in sys.modules if name.partition(".")[0] in ("assets", "pipelines")]:
+        monkeypatch.delitem(sys.modules, name)
+    with warnings.catch_warnings():
+        warnings.resetwarnings()
+        for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
+            warnings.simplefilter("ignore", category)
+        warnings.showwarning = _print
+        yield
+
+
+def test_demo_settles_a_simulated_day(  # type: ignore[no-untyped-def]
+    database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path, as_from_a_shell: None
+) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(os, "environ", os.environ.copy())  # the nightly runner exports its resources
     monkeypatch.setenv("DATABASE_URL", database_url)
@@ -25,3 +50,4 @@ def test_demo_settles_a_simulated_day(database_url: str, monkeypatch: pytest.Mon
     assert "duplicate  already_accepted              1" in out
     assert "retried after a transient gateway error: 2" in out
     assert "(the money is back in the payee's balance)" in out  # seller 4's bank refuses
+    assert [line for line in out.splitlines() if "Warning" in line] == []  # a summary, not Dagster's notes
