@@ -24,7 +24,6 @@ from domain.fees import schedule
 from domain.ledger import entries, posting
 from domain.orders import store as order_store
 from domain.outbox import events, outbox
-from domain.payouts.tables import payee_items
 from domain.platform.audit import audit, jsonable
 from domain.platform.clock import ist_date
 from domain.platform.ids import new_id
@@ -411,18 +410,8 @@ def complete(conn: sa.Connection, row: sa.Row[Any], facts: GatewayFacts, now: dt
         )
     )
     if seller_debit:
-        conn.execute(
-            sa.insert(payee_items).values(
-                item_key=f"refund:{row.refund_id}",
-                item_type="clawback",
-                payee_type="seller",
-                payee_id=row.seller_id,
-                amount_paise=-seller_debit,
-                item_date=day,
-                entry_id=posted.entry_id,
-                refund_id=row.refund_id,
-            )
-        )
+        clawback = {"refund_id": row.refund_id, "seller_id": row.seller_id, "debit_paise": seller_debit}
+        conn.execute(statement("refunds/clawback_item"), {**clawback, "day": day, "entry_id": posted.entry_id})
     conn.execute(
         sa.update(refunds)
         .where(refunds.c.refund_id == row.refund_id)

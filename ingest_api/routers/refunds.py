@@ -21,7 +21,7 @@ from ingest_api import patterns
 from ingest_api.deps import AdminKey, CurrentKey, IdempotencyKey, SessionDep
 from ingest_api.errors import ApiError, error_responses, request_id_of
 from ingest_api.metrics import IDEMPOTENT_REPLAYS
-from ingest_api.pagination import Cursor, decode_cursor, encode_cursor
+from ingest_api.pagination import IdCursor
 from ingest_api.schemas.common import PathId
 from ingest_api.schemas.refunds import (
     RefundApproval,
@@ -94,13 +94,6 @@ def order_refunds(order_id: PathId, _key: CurrentKey, conn: SessionDep) -> Refun
     return RefundList(items=[_out(row) for row in store.refunds_of_order(conn, order_id)])
 
 
-def _before_refund(cursor: str) -> str:
-    (refund_id,) = decode_cursor(cursor, 1)
-    if not refund_id.startswith("rfd_"):
-        raise ApiError("invalid_cursor")
-    return refund_id
-
-
 QueryId = Annotated[str | None, Query(min_length=1, max_length=64, pattern=patterns.IDENTIFIER)]
 
 
@@ -112,7 +105,7 @@ def list_refunds(
     kind: RefundKind | None = None,
     order_id: QueryId = None,
     seller_id: QueryId = None,
-    cursor: Cursor = None,
+    cursor: IdCursor = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> RefundPage:
     """Refunds newest first, filtered by status, kind, order and seller; pass `next_cursor` back as `cursor`."""
@@ -122,11 +115,11 @@ def list_refunds(
         kind=kind,
         order_id=order_id,
         seller_id=seller_id,
-        before_refund_id=_before_refund(cursor) if cursor else None,
+        before_refund_id=cursor,
         limit=limit,
     )
     items = [_out(row) for row in rows[:limit]]
-    return RefundPage(items=items, next_cursor=encode_cursor(items[-1].refund_id) if len(rows) > limit else None)
+    return RefundPage(items=items, next_cursor=items[-1].refund_id if len(rows) > limit else None)
 
 
 @router.post(
