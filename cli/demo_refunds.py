@@ -78,7 +78,8 @@ def refund_before_the_night(desk: RefundDesk, settings: Settings, engine: sa.Eng
     desk.run_refunds(settings)  # the stray payment is confirmed and refunded; the failing refund fails
     desk.retry(failed["refund_id"])  # finance refunds its amount again, as a new refund
     desk.run_refunds(settings)
-    click.echo(f"refunds before the night: 6 requested, 1 stray payment (order {cancelled} was cancelled)")
+    click.echo(f"refunds before the night: 5 asked by buyers, 1 retried by finance, 1 stray payment (order "
+               f"{cancelled} was paid after it was cancelled)")  # fmt: skip
 
 
 def refund_after_payout(desk: RefundDesk, settings: Settings, engine: sa.Engine) -> None:

@@ -13,7 +13,6 @@ thread pool, a thread hop per request for an attribute read.
 from __future__ import annotations
 
 import asyncio
-import re
 import weakref
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
@@ -24,7 +23,6 @@ from fastapi import Depends, Header, Request
 from domain.users.api_keys import ApiKey
 from ingest_api import patterns
 from ingest_api.auth import current_key, require_admin
-from ingest_api.errors import ApiError
 from ingest_api.verification import PhonePeDelivery, RazorpayXDelivery, verified_phonepe, verified_razorpayx
 
 
@@ -89,20 +87,19 @@ def _session(
         yield conn
 
 
-_VALID_IDEMPOTENCY_KEY = re.compile(patterns.IDEMPOTENCY_KEY)
-
-
 async def _idempotency_key(
     idempotency_key: Annotated[
-        str | None,
+        str,
         Header(
             alias="Idempotency-Key",
-            description="Required: unique per intended request (1-128 visible ASCII characters); a retry reuses it.",
+            min_length=1,
+            max_length=128,
+            pattern=patterns.IDEMPOTENCY_KEY,
+            description="Unique per intended request (1-128 visible ASCII characters); a retry reuses it.",
         ),
-    ] = None,
+    ],
 ) -> str:
-    if idempotency_key is None or _VALID_IDEMPOTENCY_KEY.fullmatch(idempotency_key) is None:
-        raise ApiError("idempotency_key_required")
+    """Missing or malformed, it is 400 `idempotency_key_required` (`ingest_api.errors`)."""
     return idempotency_key
 
 

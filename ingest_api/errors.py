@@ -144,6 +144,9 @@ def _is_json(request: Request) -> bool:
     return kind == "application" and (subtype == "json" or subtype.endswith("+json"))
 
 
+_IDEMPOTENCY_HEADER = ("header", "idempotency-key")
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
@@ -153,6 +156,8 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         return error_response(request, ApiError("malformed_json"))
     if errors and all(tuple(e.get("loc", ())) == ("query", "cursor") for e in errors):
         return error_response(request, ApiError("invalid_cursor"))
+    if any(tuple(str(part).lower() for part in e.get("loc", ())) == _IDEMPOTENCY_HEADER for e in errors):
+        return error_response(request, ApiError("idempotency_key_required"))
     details = "; ".join(f"{_field_path(tuple(e.get('loc', ()))) or 'body'}: {e.get('msg', '')}" for e in errors[:5])
     return error_response(request, ApiError("validation_error", f"Invalid request: {details}"[:500]))
 

@@ -174,7 +174,7 @@ def _refund(conn: sa.Connection, stray: Any, order: dict[str, Any], amount_paise
         conn,
         [*events.refund_changed(change, str(order["buyer_id"]), requested=True), events.stray_payment_refunded(alert)],
     )
-    log.warning("stray_payment_refunding", order_id=stray.order_id, amount_paise=amount_paise, refund_id=refund_id)
+    log.info("stray_payment_refunding", order_id=stray.order_id, amount_paise=amount_paise, refund_id=refund_id)
 
 
 def _resolve(conn: sa.Connection, stray: Any, status: str, now: dt.datetime) -> str:

@@ -125,7 +125,7 @@ def list_refunds(
 @router.post(
     "/admin/refunds/{refund_id}/approve",
     response_model=RefundOut,
-    responses=error_responses(401, 403, 404, 409, 413, 415, 422, 429),
+    responses=error_responses(400, 401, 403, 404, 409, 413, 415, 422, 429),
 )
 def approve_refund(
     refund_id: PathId, request: Request, key: AdminKey, conn: SessionDep, body: RefundApproval | None = None
@@ -142,7 +142,7 @@ def approve_refund(
 @router.post(
     "/admin/refunds/{refund_id}/reject",
     response_model=RefundOut,
-    responses=error_responses(401, 403, 404, 409, 413, 415, 422, 429),
+    responses=error_responses(400, 401, 403, 404, 409, 413, 415, 422, 429),
 )
 def reject_refund(
     refund_id: PathId, body: RefundDecision, request: Request, key: AdminKey, conn: SessionDep

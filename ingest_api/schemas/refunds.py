@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from ingest_api import patterns
-from ingest_api.schemas.common import Strict
+from ingest_api.schemas.common import SignedPaise, Strict
 
 RefundReason = Literal[
     "customer_request",
@@ -26,9 +26,7 @@ Note = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=pa
 
 
 class RefundCreate(Strict):
-    amount_paise: int = Field(
-        ge=-(2**53 - 1), le=2**53 - 1, description="Positive paise, at least REFUND_MIN_PAISE, at most refundable."
-    )
+    amount_paise: SignedPaise = Field(description="Positive paise, at least REFUND_MIN_PAISE, at most refundable.")
     reason: RefundReason
     note: Note | None = None
 
