@@ -1,75 +1,47 @@
 """Revenue and health tables in schema `analytics`, read-only for the `analyst` role, each rebuilt for
-its partition day by `domain.analytics.refresh`."""
+its partition day by `domain.analytics.refresh`. One step refreshes them all after the night's
+payouts: six tables are six assets for analysts, but one transaction and one step for the run."""
 
 import dagster as dg
 
 from assets.partitions import daily_partitions
 from assets.payouts import payout_submission
 from assets.resources import PostgresResource
-from assets.settlement import ledger_trial_balance, scout_bounties, settlement_lines
+from assets.settlement import ledger_close, scout_bounties, settlements
 from domain.analytics import refresh
 from domain.platform.clock import Day
 
-
-def _daily_table(name: str, description: str, deps: list[dg.AssetsDefinition]) -> dg.AssetsDefinition:
-    @dg.asset(
-        name=name,
-        key_prefix="analytics",
-        partitions_def=daily_partitions,
-        group_name="analytics",
-        deps=deps,
-        description=description,
-    )
-    def _refresh(context: dg.AssetExecutionContext, db: PostgresResource) -> dg.MaterializeResult:
-        day = Day.from_key(context.partition_key)
-        with db.begin() as conn:
-            rows = refresh.refresh_day(conn, name, day)
-        return dg.MaterializeResult(metadata={"rows": rows})
-
-    return _refresh
+DESCRIPTIONS = {
+    "daily_revenue": "GMV, orders, platform and gateway fees, refunds, bounty expense and net revenue per IST day.",
+    "seller_earnings_daily": "What each seller had settled per IST day.",
+    "payment_success_daily": "Payments succeeded and failed per IST day, and the success rate.",
+    "order_completion_daily": "Orders created per IST day and how many completed.",
+    "payout_health_daily": "Payouts per batch day by payee type, status and failure reason, with their attempts.",
+    "scout_leaderboard": "Every scout ranked by bounty earned to date.",
+}
 
 
-daily_revenue = _daily_table(
-    "daily_revenue",
-    "GMV, orders, platform and gateway fees, refunds, bounty expense and net revenue per IST day.",
-    [ledger_trial_balance, scout_bounties],
-)
-seller_earnings_daily = _daily_table(
-    "seller_earnings_daily", "What each seller had settled per IST day.", [settlement_lines]
-)
-payment_success_daily = _daily_table(
-    "payment_success_daily", "Payments succeeded and failed per IST day, and the success rate.", [settlement_lines]
-)
-order_completion_daily = _daily_table(
-    "order_completion_daily", "Orders created per IST day and how many completed.", [settlement_lines]
-)
-payout_health_daily = _daily_table(
-    "payout_health_daily",
-    "Payouts per batch day by payee type, status and failure reason, with their gateway attempts.",
-    [payout_submission],
-)
-
-
-@dg.asset(
-    key_prefix="analytics",
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            dg.AssetKey(["analytics", name]),
+            description=description,
+            group_name="analytics",
+            partitions_def=daily_partitions,
+            deps=[settlements, scout_bounties, ledger_close, payout_submission],
+        )
+        for name, description in DESCRIPTIONS.items()
+    ],
     partitions_def=daily_partitions,
-    group_name="analytics",
-    deps=[scout_bounties],
-    description="Every scout ranked by bounty earned to date.",
 )
-def scout_leaderboard(db: PostgresResource) -> dg.MaterializeResult:
+def analytics_tables(context: dg.AssetExecutionContext, db: PostgresResource):  # type: ignore[no-untyped-def]
+    day = Day.from_key(context.partition_key)
     with db.begin() as conn:
-        rows = refresh.refresh_leaderboard(conn)
-    return dg.MaterializeResult(metadata={"scouts": rows})
+        rows = {name: refresh.refresh_day(conn, name, day) for name in refresh.DAILY_TABLES}
+        rows["scout_leaderboard"] = refresh.refresh_leaderboard(conn)
+    for name in DESCRIPTIONS:
+        yield dg.MaterializeResult(asset_key=dg.AssetKey(["analytics", name]), metadata={"rows": rows[name]})
 
 
-ASSETS = [
-    daily_revenue,
-    seller_earnings_daily,
-    payment_success_daily,
-    order_completion_daily,
-    payout_health_daily,
-    scout_leaderboard,
-]
-
+ASSETS = [analytics_tables]
 CHECKS: list[dg.AssetChecksDefinition] = []

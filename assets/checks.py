@@ -9,14 +9,16 @@ from typing import Any
 import dagster as dg
 import sqlalchemy as sa
 
+from assets.partitions import daily_partitions
 from assets.resources import PostgresResource
+from domain.platform.invariants import Invariant, check_all
 from domain.platform.sql import statement
 from domain.platform.tables import check_results
 
 
 def record(
     db: PostgresResource,
-    context: dg.AssetCheckExecutionContext,
+    context: dg.AssetCheckExecutionContext | dg.AssetExecutionContext,
     asset: str,
     check_name: str,
     passed: bool,
@@ -33,6 +35,46 @@ def record(
                 details=details,
             )
         )
+
+
+def specs(asset: str, invariants: tuple[Invariant, ...]) -> list[dg.AssetCheckSpec]:
+    """Blocking checks evaluated inside the asset's own step (no step of their own), one per invariant."""
+    return [
+        dg.AssetCheckSpec(
+            invariant.name,
+            asset=asset,
+            blocking=True,
+            description=invariant.description,
+            partitions_def=daily_partitions,
+        )
+        for invariant in invariants
+    ]
+
+
+def evaluate(
+    db: PostgresResource,
+    context: dg.AssetExecutionContext,
+    asset: str,
+    invariants: tuple[Invariant, ...],
+    params: dict[str, object],
+) -> list[dg.AssetCheckResult]:
+    """Run invariants with `params`, store each result, and return them as the asset's check results."""
+    results = []
+    with db.begin() as conn:
+        broken = check_all(conn, invariants, params)
+    for invariant in invariants:
+        rows = broken.get(invariant.name, [])
+        shown = {"offending": rows[:20], "params": {key: str(value) for key, value in params.items()}}
+        record(db, context, asset, invariant.name, not rows, shown)
+        results.append(
+            dg.AssetCheckResult(
+                check_name=invariant.name,
+                passed=not rows,
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata={"offending_rows": len(rows), "sample": dg.MetadataValue.json(rows[:20])},
+            )
+        )
+    return results
 
 
 def blocking_checks_upstream(asset_graph: Any, asset_key: dg.AssetKey) -> list[str]:

@@ -1,11 +1,13 @@
 """Great Expectations suites run as blocking Dagster asset checks, pushed down to PostgreSQL.
 
-Each suite validates a SQL query through GE's SQL datasource, so expectations run as SQL
-aggregates in the database (no rows travel to pandas, whatever the day's volume). Every result is
+Each suite validates one row of counts that an aggregate query over the day's rows computes
+(`sql/checks/`), each expected to be zero: the day's volume is scanned once, inside PostgreSQL, and GE
+checks a handful of numbers. Every result is
 stored in `check_results` and attached to the check as metadata. Importing GE costs seconds, so it
 happens inside the check, never when Dagster loads definitions.
 """
 
+import datetime as dt
 import logging
 import warnings
 from collections.abc import Callable, Sequence
@@ -13,15 +15,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from assets import checks
 from assets.partitions import daily_partitions
 from assets.resources import PostgresResource, SettingsResource
-from assets.settlement import ledger_trial_balance, payment_confirmations_asset, settlement_lines
-from domain.ledger.invariants import LEDGER_INVARIANTS
-from domain.orders.tables import ORDER_STATUSES
+from assets.settlement import captures, day_orders
 from domain.platform.clock import Day
 from domain.platform.settings import Settings
+from domain.platform.sql import statement
 
 # GE's generic SQL datasource is deliberate: its Postgres one refuses unix-socket URLs.
 warnings.filterwarnings("ignore", message="You are using a generic SQLDatasource")
@@ -81,81 +84,56 @@ def run_check(
     )
 
 
-def _day_literal(context: dg.AssetCheckExecutionContext) -> str:
-    """The partition day as a SQL literal; the key comes from Dagster and is re-validated here."""
-    return f"DATE '{Day.from_key(context.partition_key).date.isoformat()}'"
+def _literal(name: str, **params: object) -> str:
+    """The SQL of `sql/<name>.sql` with its parameters inlined: GE's query assets take no parameters.
+    The values are ours (a partition day, settings), rendered by SQLAlchemy's own literal compiler."""
+    binds = [sa.bindparam(key, value, type_=_TYPES[type(value)]) for key, value in params.items()]
+    query = statement(name).bindparams(*binds)
+    compiled = str(query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+    return "\n".join(line for line in compiled.splitlines() if not line.startswith("--"))  # GE wants SELECT first
 
 
-def settlement_suite(day: str) -> Suite:
+_TYPES: dict[type, Any] = {dt.date: sa.Date(), dt.datetime: sa.DateTime(timezone=True), int: sa.BigInteger()}
+
+
+def _all_zero(*columns: str) -> Callable[[Any, Settings], Sequence[Any]]:
+    return lambda gxe, _: [gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0, max_value=0) for c in columns]
+
+
+def captures_suite(day: Day) -> Suite:
     return Suite(
-        "settlement_lines_expectations",
-        f"""SELECT order_id, seller_id, gross_paise, platform_fee_paise, gateway_fee_paise, seller_net_paise,
-                   gross_paise - platform_fee_paise - gateway_fee_paise AS expected_net_paise, fee_schedule_id
-            FROM settlement_lines WHERE settlement_date = {day}""",
-        lambda gxe, _: [
-            *[
-                gxe.ExpectColumnValuesToNotBeNull(column=c)
-                for c in (
-                    "order_id",
-                    "seller_id",
-                    "gross_paise",
-                    "platform_fee_paise",
-                    "gateway_fee_paise",
-                    "seller_net_paise",
-                    "fee_schedule_id",
-                )
-            ],
-            gxe.ExpectColumnValuesToBeBetween(column="gross_paise", min_value=1),
-            gxe.ExpectColumnValuesToBeBetween(column="platform_fee_paise", min_value=0),
-            gxe.ExpectColumnValuesToBeBetween(column="gateway_fee_paise", min_value=0),
-            gxe.ExpectColumnValuesToBeBetween(column="seller_net_paise", min_value=0),
-            gxe.ExpectColumnPairValuesToBeEqual(column_A="seller_net_paise", column_B="expected_net_paise"),
-            gxe.ExpectColumnValuesToBeUnique(column="order_id"),
-        ],
+        "captures_expectations",
+        _literal("checks/captures_day", day=day.date),
+        _all_zero("missing_values", "gross_not_positive", "negative_parts", "parts_not_adding_up", "fees_off_schedule"),
     )
 
 
-def orders_suite(day: Day) -> Suite:
-    start, end = day.start.isoformat(), day.end.isoformat()
-    return Suite(
-        "day_orders_expectations",
-        f"""SELECT order_id, amount_paise, status, currency FROM orders
-            WHERE (created_at >= '{start}' AND created_at < '{end}')
-               OR (paid_at >= '{start}' AND paid_at < '{end}')""",
-        lambda gxe, settings: [
-            gxe.ExpectColumnValuesToNotBeNull(column="amount_paise"),
-            gxe.ExpectColumnValuesToBeBetween(
-                column="amount_paise", min_value=settings.order_min_paise, max_value=settings.order_max_paise
-            ),
-            gxe.ExpectColumnValuesToBeInSet(column="status", value_set=list(ORDER_STATUSES)),
-            gxe.ExpectColumnValuesToBeInSet(column="currency", value_set=["INR"]),
-            gxe.ExpectColumnValuesToBeUnique(column="order_id"),
-        ],
+def orders_suite(day: Day, settings: Settings) -> Suite:
+    query = _literal(
+        "checks/orders_day",
+        day_start=day.start,
+        day_end=day.end,
+        min_paise=settings.order_min_paise,
+        max_paise=settings.order_max_paise,
     )
-
-
-def ledger_suites() -> list[Suite]:
-    """The ledger invariants of domain.ledger.invariants, each an expectation of zero offending rows."""
-    return [
-        Suite(invariant.name, invariant.sql, lambda gxe, _: [gxe.ExpectTableRowCountToEqual(value=0)])
-        for invariant in LEDGER_INVARIANTS
-    ]
+    return Suite("day_orders_expectations", query, _all_zero("amount_out_of_bounds", "unknown_status", "not_inr"))
 
 
 @dg.asset_check(
-    asset=settlement_lines,
+    asset=captures,
     blocking=True,
     partitions_def=daily_partitions,
-    description="No nulls, amounts >= 0, seller_net = gross - platform_fee - gateway_fee, one line per order.",
+    description="The day's captures: no missing values, gross > 0, no negative part, net = gross - platform fee - "
+    "gateway fee, and both fees exactly as the fee schedule each order was paid under says.",
 )
-def settlement_lines_expectations(
+def captures_expectations(
     context: dg.AssetCheckExecutionContext, db: PostgresResource, settings: SettingsResource
 ) -> dg.AssetCheckResult:
-    return run_check(context, db, settings.get(), settlement_suite(_day_literal(context)), "settlement_lines")
+    return run_check(context, db, settings.get(), captures_suite(Day.from_key(context.partition_key)), "captures")
 
 
 @dg.asset_check(
-    asset=payment_confirmations_asset,
+    asset=day_orders,
     blocking=True,
     partitions_def=daily_partitions,
     description="The day's orders: amounts within the configured bounds, known statuses, INR only.",
@@ -163,27 +141,9 @@ def settlement_lines_expectations(
 def day_orders_expectations(
     context: dg.AssetCheckExecutionContext, db: PostgresResource, settings: SettingsResource
 ) -> dg.AssetCheckResult:
-    suite = orders_suite(Day.from_key(context.partition_key))
-    return run_check(context, db, settings.get(), suite, "payment_confirmations")
+    current = settings.get()
+    return run_check(context, db, current, orders_suite(Day.from_key(context.partition_key), current), "day_orders")
 
-
-def _ledger_check(suite: Suite) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=ledger_trial_balance,
-        name=suite.name,
-        blocking=True,
-        partitions_def=daily_partitions,
-        description=next(i.description for i in LEDGER_INVARIANTS if i.name == suite.name),
-    )
-    def _check(
-        context: dg.AssetCheckExecutionContext, db: PostgresResource, settings: SettingsResource
-    ) -> dg.AssetCheckResult:
-        return run_check(context, db, settings.get(), suite, "ledger_trial_balance")
-
-    return _check
-
-
-ledger_expectations = [_ledger_check(suite) for suite in ledger_suites()]
 
 ASSETS: list[dg.AssetsDefinition] = []
-CHECKS = [settlement_lines_expectations, day_orders_expectations, *ledger_expectations]
+CHECKS = [captures_expectations, day_orders_expectations]

@@ -5,6 +5,7 @@ Secrets arrive as `dg.EnvVar` from definitions.py, never as literals.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -69,16 +70,25 @@ class PaymentsGatewayResource(dg.ConfigurableResource):
     concurrency: int = 16
 
     def client(self) -> PhonePeClient:
+        return self._client(self.concurrency)
+
+    def status_client(self, concurrency: int) -> PhonePeClient:
+        """For the payment confirmation: no retries of its own (every request passes the workflow's
+        rate limiter, and a retry is a later check) and a pooled connection per worker."""
+        return self._client(max(self.concurrency, concurrency), read_retries=0)
+
+    def _client(self, pool_size: int, *, read_retries: int | None = None) -> PhonePeClient:
+        http = HttpOptions(
+            connect_timeout_s=self.connect_timeout_s, read_timeout_s=self.read_timeout_s, pool_size=pool_size
+        )
+        if read_retries is not None:
+            http = dataclasses.replace(http, read_retries=read_retries)
         return PhonePeClient(
             self.base_url,
             self.client_id,
             self.client_secret,
             self.client_version,
-            options=HttpOptions(
-                connect_timeout_s=self.connect_timeout_s,
-                read_timeout_s=self.read_timeout_s,
-                pool_size=self.concurrency,
-            ),
+            options=http,
             concurrency=self.concurrency,
         )
 

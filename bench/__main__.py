@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("bench.ledger", "bench.ingest", "bench.settle", "bench.payouts")
+BENCHMARKS = ("bench.ledger", "bench.ingest", "bench.settle", "bench.payouts")  # bench.settle runs bench.confirmations
 
 
 def main(names: list[str]) -> None:

@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 from cli.context import settings_or_exit
 from cli.migrate import migrate_to_head
 from cli.nightly import run_nightly
+from cli.payments import confirm_now
 from cli.payouts import run_payouts
 from cli.processes import free_port, running
 from domain.analytics.tables import daily_revenue, scout_leaderboard
@@ -266,6 +267,9 @@ def demo(orders: int, seed: int) -> None:
         counts = simulate_day(market, settings, orders)
         click.echo(f"simulated: {counts}")
         day = dt.datetime.now(IST).date()
+        confirmed = confirm_now(settings)  # what the confirmation sensor does through the day, done now
+        shown = {name: value for name, value in confirmed.items() if name not in ("elapsed_s", "busy")}
+        click.echo(f"confirmed: {shown}")
         inject_payout_faults(market)
         checks_ok = run_nightly(settings, day)
         payouts = pay_out(settings, day) if checks_ok else None

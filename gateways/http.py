@@ -43,11 +43,11 @@ class HttpOptions:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HttpOptions:
-        """The configured timeouts, and a pool large enough for the payout submitters."""
+        """The configured timeouts, and a pool large enough for the payout submitters and the confirmers."""
         return cls(
             connect_timeout_s=settings.gateway_connect_timeout_s,
             read_timeout_s=settings.gateway_read_timeout_s,
-            pool_size=max(8, settings.payout_concurrency),
+            pool_size=max(8, settings.payout_concurrency, settings.payment_confirmation_concurrency),
         )
 
 

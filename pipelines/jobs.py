@@ -1,17 +1,26 @@
-"""Jobs: the nightly settlement as a selection over the asset graph, and finance's op jobs."""
+"""Jobs: the nightly settlement as a selection over the asset graph, the payment confirmation that
+runs through the day, and finance's op jobs."""
 
 from __future__ import annotations
 
 import dagster as dg
 
-from assets import payouts
+from assets import audit, confirmation, payouts
 
 nightly_settlement = dg.define_asset_job(
     "nightly_settlement",
     selection=dg.AssetSelection.groups("settlement", "payouts", "analytics"),
-    description="Settle one IST day: confirm payments, post captures, settlement lines and bounties, "
-    "check everything, create and submit the day's payouts, refresh the analytics tables.",
+    description="Settle one IST day: post the captures of the payments confirmed through the day, settlement "
+    "lines and bounties, check everything, create and submit the day's payouts, refresh the analytics tables.",
 )
+
+
+@dg.job(
+    description="Confirm the payments due for a status check with PhonePe (launched every few minutes by "
+    "the confirmation sensor when some are due)."
+)
+def payment_confirmation() -> None:
+    confirmation.confirm_payments_op()
 
 
 @dg.job(description="Submit due pending payouts (retries whose backoff ran out, or the given ids or day).")
@@ -44,8 +53,15 @@ def payout_status() -> None:
     payouts.payout_status_op()
 
 
+@dg.job(description="Audit the whole ledger incrementally, from the last audited entry to the latest close.")
+def ledger_audit() -> None:
+    audit.ledger_audit_op()
+
+
 JOBS = [
+    ledger_audit,
     nightly_settlement,
+    payment_confirmation,
     submit_payouts,
     create_and_submit_payouts,
     retry_payouts,

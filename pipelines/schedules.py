@@ -32,4 +32,12 @@ submit_payouts_schedule = dg.ScheduleDefinition(
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
 
-SCHEDULES = [nightly_settlement_schedule, submit_payouts_schedule]
+ledger_audit_schedule = dg.ScheduleDefinition(
+    name="ledger_audit_hourly",
+    job=jobs.ledger_audit,
+    cron_schedule="30 * * * *",
+    execution_timezone=TIMEZONE,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+
+SCHEDULES = [nightly_settlement_schedule, submit_payouts_schedule, ledger_audit_schedule]

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import dagster as dg
 
-from assets import payouts
-from assets.resources import PostgresResource
+from assets import confirmation, payouts
+from assets.resources import PostgresResource, SettingsResource
 from pipelines import jobs
+
+CONFIRMATION_INTERVAL_S = 180
+"""How often the confirmation sensor looks for due payments: payments are confirmed within minutes of
+their webhook, not in one burst at night."""
+
+UNFINISHED = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
 
 
 @dg.sensor(job=jobs.payout_status, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
@@ -19,4 +31,24 @@ def payout_status_sensor(context: dg.SensorEvaluationContext, db: PostgresResour
     return dg.SensorResult(run_requests=[dg.RunRequest(run_key=f"payout-status-{int(time.time() // 60)}")])
 
 
-SENSORS = [payout_status_sensor]
+@dg.sensor(
+    job=jobs.payment_confirmation,
+    minimum_interval_seconds=CONFIRMATION_INTERVAL_S,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
+def payment_confirmation_sensor(
+    context: dg.SensorEvaluationContext, db: PostgresResource, settings: SettingsResource
+) -> dg.SensorResult:
+    """Launch a confirmation run when payments are due, unless one is still running (it would find
+    the run lock taken and do nothing)."""
+    unfinished = dg.RunsFilter(job_name=jobs.payment_confirmation.name, statuses=UNFINISHED)
+    if context.instance.get_runs(filters=unfinished, limit=1):
+        return dg.SensorResult(skip_reason="a payment confirmation run is still in progress")
+    now = dt.datetime.now(dt.UTC)
+    if not confirmation.payments_due(db, settings.get(), now):
+        return dg.SensorResult(skip_reason="no payment is due for confirmation")
+    run_key = f"payment-confirmation-{int(now.timestamp() // CONFIRMATION_INTERVAL_S)}"
+    return dg.SensorResult(run_requests=[dg.RunRequest(run_key=run_key)])
+
+
+SENSORS = [payout_status_sensor, payment_confirmation_sensor]

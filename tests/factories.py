@@ -85,3 +85,22 @@ def paid_order(
             )
         )
     return order_id
+
+
+def failed_order(engine: sa.Engine, buyer: str, seller: str, amount_paise: int, failed_at: dt.datetime) -> str:
+    """An order a verified `checkout.order.failed` webhook marked `payment_failed`."""
+    order_id = new_id("ord")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(orders).values(
+                order_id=order_id,
+                buyer_id=buyer,
+                seller_id=seller,
+                listing_id="lst_1",
+                amount_paise=amount_paise,
+                status="payment_failed",
+                payment_failed_at=failed_at,
+                created_at=failed_at - dt.timedelta(minutes=5),
+            )
+        )
+    return order_id

@@ -101,12 +101,8 @@ def _lines_of(conn: sa.Connection, entry_id: int) -> Counter[tuple[str, int]]:
 
 
 def account_balance(conn: sa.Connection, account_id: str) -> int:
-    total = conn.execute(
-        sa.select(sa.func.coalesce(sa.func.sum(ledger_lines.c.amount_paise), 0)).where(
-            ledger_lines.c.account_id == account_id
-        )
-    ).scalar_one()
-    return int(total)
+    """The latest closing balance plus the lines since (`domain.ledger.closing`): never the history."""
+    return int(conn.execute(statement("ledger/account_balance"), {"account_id": account_id}).scalar_one())
 
 
 def payee_balance(conn: sa.Connection, payee_type: PayeeType, payee_id: str) -> int:

@@ -2,6 +2,12 @@
 
 Pure: no I/O. The API and the batch side both ask `next_status` before changing an order, so an
 illegal transition is refused in one place with one error.
+
+A webhook alone never settles a payment's outcome: the gateway's status API does. So the one way
+back from `payment_failed` is the payment confirmation finding the payment COMPLETED for the full
+amount (a forged `checkout.order.failed` must not block a real payment). That transition is kept
+apart in `CONFIRMED_TRANSITIONS`, and only a caller passing `confirmed_by_gateway=True` gets it: no
+client event and no webhook can.
 """
 
 from __future__ import annotations
@@ -20,6 +26,9 @@ TRANSITIONS: Final[dict[str, frozenset[str]]] = {
     "refunded": frozenset(),
     "cancelled": frozenset(),
 }
+
+# Transitions only the gateway's status API, confirming a payment, may make.
+CONFIRMED_TRANSITIONS: Final[dict[str, frozenset[str]]] = {"payment_failed": frozenset({"paid"})}
 
 # Fulfilment events a client service may post, and the status each leads to.
 CLIENT_EVENTS: Final[dict[str, str]] = {"delivered": "delivered", "cancelled": "cancelled"}
@@ -44,13 +53,19 @@ class IllegalTransition(DomainError):
         self.target = target
 
 
-def can_transition(current: str, target: str) -> bool:
-    return target in TRANSITIONS.get(current, frozenset())
+def can_transition(current: str, target: str, *, confirmed_by_gateway: bool = False) -> bool:
+    if target in TRANSITIONS.get(current, frozenset()):
+        return True
+    return confirmed_by_gateway and target in CONFIRMED_TRANSITIONS.get(current, frozenset())
 
 
-def next_status(current: str, target: str) -> str:
-    """Return `target` if the lifecycle allows it from `current`, else raise `IllegalTransition`."""
-    if not can_transition(current, target):
+def next_status(current: str, target: str, *, confirmed_by_gateway: bool = False) -> str:
+    """Return `target` if the lifecycle allows it from `current`, else raise `IllegalTransition`.
+
+    `confirmed_by_gateway` is for the payment confirmation only: the gateway's status API has just
+    reported the payment COMPLETED for the order's full amount.
+    """
+    if not can_transition(current, target, confirmed_by_gateway=confirmed_by_gateway):
         raise IllegalTransition(current, target)
     return target
 

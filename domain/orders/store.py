@@ -19,6 +19,34 @@ from domain.orders.tables import orders
 from domain.outbox import events, outbox
 from domain.outbox.events import OutboxRow
 
+SHOWN_COLUMNS = (
+    "order_id",
+    "buyer_id",
+    "seller_id",
+    "listing_id",
+    "title",
+    "amount_paise",
+    "currency",
+    "status",
+    "recorded_status",
+    "gateway_order_id",
+    "gateway_transaction_id",
+    "payment_mode",
+    "paid_at",
+    "delivered_at",
+    "cancelled_at",
+    "payment_failed_at",
+    "created_at",
+    "updated_at",
+)
+shown = sa.table("order_states", *(sa.column(name) for name in SHOWN_COLUMNS))
+"""Orders as shown (`sql/objects/order_states.sql`): the recorded status, or the derived one."""
+
+
+def shown_order(conn: sa.Connection, order_id: str) -> dict[str, Any] | None:
+    row = conn.execute(sa.select(shown).where(shown.c.order_id == order_id)).first()
+    return dict(row._mapping) if row else None
+
 
 def lock_order(conn: sa.Connection, order_id: str) -> dict[str, Any] | None:
     row = conn.execute(sa.select(orders).where(orders.c.order_id == order_id).with_for_update()).first()
@@ -31,10 +59,12 @@ def change_status(
     target: str,
     extra: Mapping[str, object] | None = None,
     also_notify: Iterable[OutboxRow] = (),
+    *,
+    confirmed_by_gateway: bool = False,
 ) -> dict[str, Any]:
     """Move a locked order to `target` (checked against the lifecycle) and write its outbox rows."""
     current = str(order["status"])
-    lifecycle.next_status(current, target)
+    lifecycle.next_status(current, target, confirmed_by_gateway=confirmed_by_gateway)
     values: dict[str, object] = {"status": target, "updated_at": sa.func.now(), **(extra or {})}
     stamp = lifecycle.STATUS_TIMESTAMPS.get(target)
     if stamp and stamp not in values:
@@ -99,3 +129,38 @@ def _anomaly(order: Mapping[str, Any] | None, outcome: PaymentOutcome) -> str | 
     if not lifecycle.can_transition(str(order["status"]), "paid" if outcome.succeeded else "payment_failed"):
         return "illegal_transition"
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmedPayment:
+    """What the gateway's status API reported about a payment it calls COMPLETED."""
+
+    order_id: str
+    amount_paise: int
+    gateway_order_id: str | None = None
+    transaction_id: str | None = None
+    payment_mode: str | None = None
+    paid_at: dt.datetime | None = None
+
+
+def recover_failed_payment(conn: sa.Connection, payment: ConfirmedPayment) -> bool:
+    """Make a `payment_failed` order `paid`: the gateway says its payment COMPLETED for the full amount.
+
+    The failure came from a webhook, which proves nothing about freshness or origin; the status API
+    is the truth, so a forged `checkout.order.failed` cannot block a real payment. `paid_at` is the
+    gateway's time of payment when it gave one, else now. False (nothing changed) if the order is
+    gone, no longer `payment_failed`, or of another amount.
+    """
+    order = lock_order(conn, payment.order_id)
+    if order is None or order["status"] != "payment_failed" or order["amount_paise"] != payment.amount_paise:
+        return False
+    reported = {
+        "gateway_order_id": payment.gateway_order_id,
+        "gateway_transaction_id": payment.transaction_id,
+        "payment_mode": payment.payment_mode,
+    }
+    extra: dict[str, object] = {name: value for name, value in reported.items() if value is not None}
+    extra["paid_at"] = payment.paid_at or sa.func.now()
+    succeeded = events.payment_outcome(payment.order_id, str(order["buyer_id"]), True, payment.amount_paise)
+    change_status(conn, order, "paid", extra, [succeeded], confirmed_by_gateway=True)
+    return True

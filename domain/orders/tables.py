@@ -1,4 +1,10 @@
-"""Orders as the ingest API records them; what the batch side derives lives with its feature."""
+"""Orders as the ingest API records them.
+
+The API owns the stored statuses (`RECORDED_STATUSES`). What follows is derived from the subledger,
+never written order by order: `settled` once a settlement row exists, `partially_refunded` and
+`refunded` from completed refunds (`sql/objects/order_states.sql`); `ORDER_STATUSES` are all that an
+order can show.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +13,9 @@ from sqlalchemy.dialects.postgresql import TIMESTAMP
 
 from domain.platform.tables import created_at_column, in_values, metadata
 
-ORDER_STATUSES = (
-    "created",
-    "paid",
-    "payment_failed",
-    "delivered",
-    "settled",
-    "partially_refunded",
-    "refunded",
-    "cancelled",
-)
+RECORDED_STATUSES = ("created", "paid", "payment_failed", "delivered", "cancelled")
+DERIVED_STATUSES = ("settled", "partially_refunded", "refunded")
+ORDER_STATUSES = (*RECORDED_STATUSES, *DERIVED_STATUSES)
 
 orders = Table(
     "orders",
@@ -46,12 +45,14 @@ orders = Table(
     Column("request_hash", Text),
     CheckConstraint("amount_paise > 0", name="amount_paise_positive"),
     CheckConstraint("currency = 'INR'", name="currency_inr"),
-    CheckConstraint(in_values("status", ORDER_STATUSES), name="status"),
+    CheckConstraint(in_values("status", RECORDED_STATUSES), name="status"),
     CheckConstraint("buyer_id <> seller_id", name="buyer_is_not_seller"),
     Index(None, "seller_id", "created_at"),
     Index(None, "buyer_id", "created_at"),
     Index(None, "status", "created_at"),
     Index(None, "paid_at"),
+    Index(None, "delivered_at"),
+    Index(None, "payment_failed_at"),
     Index(None, "created_at", "order_id"),
     Index(None, "api_key_id", "idempotency_key", unique=True),
 )

@@ -34,6 +34,18 @@ class PaymentAnomaly(TypedDict):
     reason: str
 
 
+class PaymentUnconfirmed(TypedDict):
+    """A payment the status API will not confirm: `reason` is `amount_mismatch`, `gateway_state_failed`
+    (our side recorded it paid) or `expired` (no final answer within PAYMENT_CONFIRMATION_MAX_AGE_H)."""
+
+    order_id: str
+    amount_paise: int
+    reason: str
+    gateway_state: str | None
+    gateway_amount_paise: int | None
+    attempts: int
+
+
 class BountyEarned(TypedDict):
     recruit_id: str
     order_id: str
@@ -52,6 +64,26 @@ class PayoutChange(TypedDict):
     amount_paise: int
     status: str
     failure_reason: str | None
+
+
+class SettlementStatement(TypedDict):
+    """A seller's day: the orders that became payable, what they earned, and the payout it went into."""
+
+    settlement_date: str
+    statement_id: str
+    orders: int
+    gross_paise: int
+    platform_fee_paise: int
+    gateway_fee_paise: int
+    net_paise: int
+    payout_id: str | None
+
+
+class LedgerAuditFailed(TypedDict):
+    audit_id: int
+    from_entry_id: int
+    through_entry_id: int
+    problems: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,12 +110,15 @@ CATALOGUE: dict[str, EventType] = {
         EventType("payment_failed", "payments", _USER, PaymentOutcome),
         EventType("order_status_changed", "orders", _USER, OrderStatusChange),
         EventType("payment_anomaly", "alerts", _FINANCE, PaymentAnomaly, critical=True),
+        EventType("payment_unconfirmed", "alerts", _FINANCE, PaymentUnconfirmed, critical=True),
         EventType("scout_bounty_earned", "referrals", _USER, BountyEarned),
         EventType("payout_requested", "payouts", _USER, PayoutRequested),
         EventType("payout_completed", "payouts", _USER, PayoutChange),
         EventType("payout_cancelled", "payouts", _USER, PayoutChange),
         EventType("payout_failed", "payouts", _BOTH, PayoutChange, critical=True),
         EventType("payout_reversed", "payouts", _BOTH, PayoutChange, critical=True),
+        EventType("settlement_statement", "statements", _USER, SettlementStatement),
+        EventType("ledger_audit_failed", "alerts", _FINANCE, LedgerAuditFailed, critical=True),
     )
 }
 
@@ -146,6 +181,11 @@ def payment_anomaly(webhook_event_id: int, order_id: str | None, reason: str) ->
     return _to_finance(f"webhook_anomaly:{webhook_event_id}", "payment_anomaly", payload)
 
 
+def payment_unconfirmed(unconfirmed: PaymentUnconfirmed) -> OutboxRow:
+    """Finance hears once per order that its payment cannot be confirmed and needs a person."""
+    return _to_finance(f"payment_unconfirmed:{unconfirmed['order_id']}", "payment_unconfirmed", unconfirmed)
+
+
 def scout_bounty_earned(recruit_id: str, scout_id: str, order_id: str, amount_paise: int) -> OutboxRow:
     payload = BountyEarned(recruit_id=recruit_id, order_id=order_id, amount_paise=amount_paise)
     return _to_user(f"bounty:{recruit_id}", "scout_bounty_earned", scout_id, payload)
@@ -173,3 +213,11 @@ def payout_changed(change: PayoutChange) -> list[OutboxRow]:
     if "finance" in CATALOGUE[event_type].audiences:
         rows.append(_to_finance(f"{key}:finance", event_type, change))
     return rows
+
+
+def ledger_audit_failed(audit_id: int, from_entry_id: int, through_entry_id: int, problems: list[str]) -> OutboxRow:
+    """Finance hears when the whole-ledger audit finds a broken invariant, once per audit."""
+    payload = LedgerAuditFailed(
+        audit_id=audit_id, from_entry_id=from_entry_id, through_entry_id=through_entry_id, problems=problems
+    )
+    return _to_finance(f"ledger_audit:{audit_id}", "ledger_audit_failed", payload)

@@ -30,7 +30,7 @@ from domain.payouts.rules import (
     require_transition,
     withdrawal_problem,
 )
-from domain.payouts.tables import payee_holds, payout_items, payouts, scout_payout_requests
+from domain.payouts.tables import payee_holds, payouts, scout_payout_requests
 from domain.platform.audit import audit, jsonable
 from domain.platform.ids import new_id
 from domain.platform.sql import statement
@@ -44,7 +44,9 @@ def lock_creation(conn: sa.Connection) -> None:
 
 
 def payee_balance(conn: sa.Connection, payee_id: str) -> PayeeBalance:
-    row = conn.execute(statement("payouts/balance"), {"payee_id": payee_id}).one()
+    role = conn.execute(sa.select(users.c.role).where(users.c.user_id == payee_id)).scalar()
+    owed = posting.payee_balance(conn, role, payee_id) if role in ("seller", "scout") else 0
+    row = conn.execute(statement("payouts/balance"), {"payee_id": payee_id, "owed_paise": owed}).one()
     return PayeeBalance(*(int(value) for value in row))
 
 
@@ -154,11 +156,7 @@ def transition(
         values[_STEP_TIMES[step]] = sa.func.coalesce(getattr(payouts.c, _STEP_TIMES[step]), sa.func.now())
         if step in MONEY_RETURNED:
             values["failure_reason"] = reason or step
-            conn.execute(
-                sa.update(payout_items)
-                .where(payout_items.c.payout_id == payout.payout_id, payout_items.c.released_at.is_(None))
-                .values(released_at=sa.func.now())
-            )
+            conn.execute(statement("payouts/release_items"), {"payout_id": payout.payout_id})
         _notify(conn, payout, step, reason)
     if steps:
         values["status"] = steps[-1]
@@ -226,7 +224,7 @@ def retry_payout(conn: sa.Connection, payout_id: str, actor: str, today: dt.date
     if already is not None:
         raise PayoutRuleError("payout_already_retried", f"payout {payout_id} was already retried as {already}")
     user = _payable_user(conn, payout.payee_id)
-    items = conn.execute(statement("payouts/retry_items"), {"payout_id": payout_id, "payee": payout.payee_id}).all()
+    items = conn.execute(statement("payouts/retry_items"), {"payout_id": payout_id}).all()
     amount = sum(int(item.amount_paise) for item in items)
     minimum = min_payout_paise(conn, today)
     if amount < minimum:
@@ -246,19 +244,12 @@ def retry_payout(conn: sa.Connection, payout_id: str, actor: str, today: dt.date
         )
     )
     conn.execute(
-        sa.insert(payout_items),
-        [
-            {
-                "payout_id": new_payout_id,
-                "entry_id": item.entry_id,
-                "item_type": item.item_type,
-                "order_id": item.order_id,
-                "bounty_id": item.bounty_id,
-                "refund_id": item.refund_id,
-                "amount_paise": item.amount_paise,
-            }
-            for item in items
-        ],
+        statement("payouts/cover_items"),
+        {
+            "payout_id": new_payout_id,
+            "item_ids": [item.payee_item_id for item in items],
+            "amounts": [item.amount_paise for item in items],
+        },
     )
     posting.post_entry(conn, entries.payout_sent_entry(new_payout_id, payout.payee_type, payout.payee_id, amount))
     audit(

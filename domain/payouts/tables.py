@@ -1,4 +1,10 @@
-"""Payouts, the items each covers, their gateway attempts, scout withdrawal requests and payee holds."""
+"""Payouts and what they pay: payee items (what a payee is owed, one row per settlement group,
+bounty, clawback or adjustment, with how much live payouts cover), the payout items that cover them,
+gateway attempts, scout withdrawal requests and payee holds.
+
+Open items (not fully covered) are found by a partial index, so a payout batch reads what is owed
+now, never the payee's whole history.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ PAYEE_TYPES = ("seller", "scout")
 
 PAYOUT_STATUSES = ("pending", "processing", "completed", "failed", "cancelled", "reversed")
 
-PAYOUT_ITEM_TYPES = ("settlement_line", "bounty", "clawback", "adjustment")
+PAYEE_ITEM_TYPES = ("settlement", "bounty", "clawback", "adjustment")
 
 PAYOUT_ATTEMPT_OUTCOMES = ("accepted", "retriable", "rejected", "unknown", "found", "not_found")
 
@@ -60,24 +66,45 @@ payouts = Table(
     Index(None, "batch_date", "status"),
 )
 
+payee_items = Table(
+    "payee_items",
+    metadata,
+    Column("payee_item_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("item_key", Text, nullable=False, unique=True),
+    Column("item_type", Text, nullable=False),
+    Column("payee_type", Text, nullable=False),
+    Column("payee_id", Text, ForeignKey("users.user_id"), nullable=False),
+    Column("amount_paise", BigInteger, nullable=False),
+    Column("covered_paise", BigInteger, nullable=False, server_default="0"),
+    Column("item_date", Date, nullable=False),
+    Column("entry_id", BigInteger),
+    Column("bounty_id", BigInteger, ForeignKey("bounties.bounty_id")),
+    Column("refund_id", Text),
+    created_at_column(),
+    CheckConstraint(in_values("item_type", PAYEE_ITEM_TYPES), name="item_type"),
+    CheckConstraint(in_values("payee_type", PAYEE_TYPES), name="payee_type"),
+    CheckConstraint("amount_paise <> 0", name="amount_paise_nonzero"),
+    CheckConstraint(
+        "(amount_paise > 0 AND covered_paise BETWEEN 0 AND amount_paise) "
+        "OR (amount_paise < 0 AND covered_paise BETWEEN amount_paise AND 0)",
+        name="covered_within_amount",
+    ),
+    Index("ix_payee_items_open", "payee_id", postgresql_where=text("covered_paise <> amount_paise")),
+    Index(None, "item_date"),
+)
+
 payout_items = Table(
     "payout_items",
     metadata,
     Column("payout_item_id", BigInteger, primary_key=True, autoincrement=True),
     Column("payout_id", Text, ForeignKey("payouts.payout_id"), nullable=False),
-    Column("entry_id", BigInteger, ForeignKey("journal_entries.entry_id"), nullable=False),
-    Column("item_type", Text, nullable=False),
-    Column("order_id", Text, ForeignKey("orders.order_id")),
-    Column("bounty_id", BigInteger, ForeignKey("bounties.bounty_id")),
-    Column("refund_id", Text),
+    Column("payee_item_id", BigInteger, ForeignKey("payee_items.payee_item_id"), nullable=False),
     Column("amount_paise", BigInteger, nullable=False),
     Column("released_at", TIMESTAMP(timezone=True)),
     created_at_column(),
-    CheckConstraint(in_values("item_type", PAYOUT_ITEM_TYPES), name="item_type"),
     CheckConstraint("amount_paise <> 0", name="amount_paise_nonzero"),
     Index(None, "payout_id"),
-    Index(None, "entry_id"),
-    Index(None, "order_id"),
+    Index(None, "payee_item_id"),
 )
 
 payout_attempts = Table(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,5 +37,12 @@ def audit(
 
 
 def jsonable(values: Mapping[str, Any] | None) -> Any:
-    """A mapping as JSON can store it (dates and decimals as text)."""
-    return None if values is None else json.loads(json.dumps(dict(values), default=str))
+    """A mapping as JSON can store it: whole decimals (PostgreSQL's sums of paise) as numbers, dates
+    and anything else as text."""
+    return None if values is None else json.loads(json.dumps(dict(values), default=_plain))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    return str(value)

@@ -47,22 +47,37 @@ def attempts_exhausted(attempts_made: int, max_attempts: int) -> bool:
 
 
 class RateLimiter:
-    """At most `per_second` acquisitions a second across threads, evenly spaced."""
+    """At most `per_second` acquisitions a second across threads, evenly spaced.
+
+    `hold_off` holds every thread, including those already asleep on a slot they reserved before it:
+    each wakes, sees the hold, and takes a new slot after it (still evenly spaced), so nothing is sent
+    while the other side has asked us to wait.
+    """
 
     def __init__(self, per_second: float) -> None:
         self._interval = 1.0 / per_second
         self._next = time.monotonic()
+        self._held_until = 0.0
+        self._holds = 0
         self._lock = threading.Lock()
 
     def acquire(self) -> None:
-        with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next)
-            self._next = slot + self._interval
-        if slot > now:
-            time.sleep(slot - now)
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                slot = max(now, self._next)
+                self._next = slot + self._interval
+                holds = self._holds
+            if slot > now:
+                time.sleep(slot - now)
+            with self._lock:
+                if self._holds == holds or slot >= self._held_until:
+                    return
 
     def hold_off(self, seconds: float) -> None:
-        """Space every later acquisition at least `seconds` from now (the other side said Retry-After)."""
+        """Space every later call at least `seconds` from now (the other side said Retry-After)."""
         with self._lock:
-            self._next = max(self._next, time.monotonic() + seconds)
+            until = time.monotonic() + seconds
+            self._held_until = max(self._held_until, until)
+            self._next = max(self._next, until)
+            self._holds += 1

@@ -63,6 +63,13 @@ class Settings(BaseSettings):
     payout_concurrency: int = Field(default=4, ge=1, le=64)
     payout_requests_per_second: float = Field(default=20.0, gt=0)
 
+    payment_confirmation_concurrency: int = Field(default=8, ge=1, le=64)
+    payment_confirmation_requests_per_second: float = Field(default=50.0, gt=0)
+    payment_confirmation_max_age_h: int = Field(default=72, ge=1, le=24 * 90)
+    payment_confirmation_backoff_base_s: float = Field(default=60.0, gt=0)
+    payment_confirmation_backoff_max_s: float = Field(default=3600.0, gt=0)
+    payment_confirmation_batch_size: int = Field(default=5000, ge=1, le=100_000)
+
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65_535)
     api_public_url: str = "http://127.0.0.1:8000"

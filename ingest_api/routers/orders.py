@@ -142,10 +142,11 @@ def add_create_order_route(app: FastAPI) -> None:
 
 @router.get("/orders/{order_id}", response_model=OrderOut, responses=error_responses(401, 404, 422, 429))
 def get_order(order_id: PathId, _key: CurrentKey, conn: SessionDep) -> dict[str, Any]:
-    row = conn.execute(sa.select(orders).where(orders.c.order_id == order_id)).first()
-    if row is None:
+    """The order with the status it shows: `settled` once it settled, whatever the API recorded before."""
+    order = store.shown_order(conn, order_id)
+    if order is None:
         raise ApiError("order_not_found")
-    return dict(row._mapping)
+    return order
 
 
 @router.get("/orders", response_model=OrderPage, responses=error_responses(400, 401, 422, 429))
@@ -161,18 +162,19 @@ def list_orders(
     cursor: TimeCursor = None,
 ) -> OrderPage:
     """Newest first; pass `next_cursor` back as `cursor` for the next page (keyset, stable under inserts)."""
-    query = sa.select(orders)
+    shown = store.shown
+    query = sa.select(shown)
     for column, value in (("seller_id", seller_id), ("buyer_id", buyer_id), ("status", status)):
         if value is not None:
-            query = query.where(orders.c[column] == value)
+            query = query.where(shown.c[column] == value)
     if created_from is not None:
-        query = query.where(orders.c.created_at >= created_from)
+        query = query.where(shown.c.created_at >= created_from)
     if created_to is not None:
-        query = query.where(orders.c.created_at < created_to)
+        query = query.where(shown.c.created_at < created_to)
     if cursor is not None:
         after_at, after_id = parse_time_cursor(cursor)
-        query = query.where(sa.tuple_(orders.c.created_at, orders.c.order_id) < (after_at, after_id))
-    query = query.order_by(orders.c.created_at.desc(), orders.c.order_id.desc()).limit(limit + 1)
+        query = query.where(sa.tuple_(shown.c.created_at, shown.c.order_id) < (after_at, after_id))
+    query = query.order_by(shown.c.created_at.desc(), shown.c.order_id.desc()).limit(limit + 1)
     rows = [dict(row._mapping) for row in conn.execute(query)]
     more = len(rows) > limit
     items = rows[:limit]
@@ -190,7 +192,11 @@ def post_order_event(order_id: PathId, body: OrderEvent, _key: CurrentKey, conn:
     order = store.lock_order(conn, order_id)
     if order is None:
         raise ApiError("order_not_found")
-    target = lifecycle.status_for_event(str(order["status"]), body.event)
-    if target is None:
-        return order
-    return store.change_status(conn, order, target)
+    current = store.shown_order(conn, order_id)
+    assert current is not None
+    target = lifecycle.status_for_event(str(current["status"]), body.event)
+    if target is not None:
+        store.change_status(conn, order, target)
+    after = store.shown_order(conn, order_id)
+    assert after is not None
+    return after

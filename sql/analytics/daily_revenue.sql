@@ -1,12 +1,11 @@
--- One row per IST day: GMV and fees of the payments captured that day, refunds, bounties, net revenue.
+-- One row per IST day: GMV and fees of the payments the day's run captured, refunds, bounties, net
+-- revenue.
 -- :day  date;  :day_start, :day_end  timestamptz bounds of the IST day
 WITH captured AS (
-    SELECT count(*) AS orders_paid, coalesce(sum(f.gross_paise), 0) AS gmv_paise,
-           coalesce(sum(f.platform_fee_paise), 0) AS platform_fee_paise,
-           coalesce(sum(f.gateway_fee_paise), 0) AS gateway_fee_paise
-    FROM journal_entries j
-    JOIN order_fees f ON f.order_id = j.reference_id
-    WHERE j.entry_type = 'payment_captured' AND j.occurred_at >= :day_start AND j.occurred_at < :day_end
+    SELECT count(*) AS orders_paid, coalesce(sum(gross_paise), 0) AS gmv_paise,
+           coalesce(sum(platform_fee_paise), 0) AS platform_fee_paise,
+           coalesce(sum(gateway_fee_paise), 0) AS gateway_fee_paise
+    FROM captures WHERE capture_date = :day
 ),
 refunded AS (
     SELECT coalesce(sum(-l.amount_paise) FILTER (WHERE l.account_id = 'gateway_clearing'), 0) AS refunds_paise,

@@ -12,6 +12,6 @@ FROM (
            count(*) FILTER (WHERE o.cancelled_at < :day_end) AS cancelled,
            count(*) FILTER (WHERE o.payment_failed_at < :day_end) AS failed
     FROM orders o
-    LEFT JOIN settlement_lines sl ON sl.order_id = o.order_id
+    LEFT JOIN settlements sl ON sl.order_id = o.order_id
     WHERE o.created_at >= :day_start AND o.created_at < :day_end
 ) AS c

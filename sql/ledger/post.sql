@@ -14,12 +14,15 @@ accounts AS (
     ON CONFLICT (account_id) DO NOTHING
 ),
 headers AS (
-    SELECT DISTINCT ON (idempotency_key) idempotency_key, entry_type, description, occurred_at, reference_id
+    SELECT DISTINCT ON (idempotency_key) entry_id, idempotency_key, entry_type, description, occurred_at,
+           reference_id
     FROM staged ORDER BY idempotency_key
 ),
 entries AS (
-    INSERT INTO journal_entries (idempotency_key, entry_type, description, occurred_at, reference_id)
-    SELECT idempotency_key, entry_type, description, occurred_at, reference_id FROM headers
+    INSERT INTO journal_entries (entry_id, idempotency_key, entry_type, description, occurred_at, reference_id)
+    SELECT coalesce(entry_id, nextval(pg_get_serial_sequence('journal_entries', 'entry_id'))), idempotency_key,
+           entry_type, description, occurred_at, reference_id
+    FROM headers
     ORDER BY idempotency_key
     ON CONFLICT (idempotency_key) DO NOTHING
     RETURNING entry_id, idempotency_key

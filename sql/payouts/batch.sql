@@ -7,19 +7,21 @@
 -- Payees without a destination, not active, or on hold are left out (see payouts/held_back.sql).
 -- :day  date, the batch (partition) day
 WITH schedule AS (
-    SELECT min_payout_paise FROM fee_schedules WHERE effective_from <= :day ORDER BY effective_from DESC LIMIT 1
+    SELECT min_payout_paise FROM fee_schedule_periods WHERE :day >= effective_from AND :day < effective_to
+),
+open_items AS (  -- what is owed and not yet covered by a live payout, read through the open-items index
+    SELECT i.payee_item_id, i.payee_type, i.payee_id, i.item_date, i.amount_paise - i.covered_paise AS uncovered_paise
+    FROM payee_items i WHERE i.covered_paise <> i.amount_paise
 ),
 payable_users AS (
     SELECT u.user_id, u.payout_destination FROM users u
-    WHERE u.role IN ('seller', 'scout') AND u.status = 'active' AND u.payout_destination IS NOT NULL
+    WHERE u.user_id IN (SELECT payee_id FROM open_items)
+      AND u.role IN ('seller', 'scout') AND u.status = 'active' AND u.payout_destination IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM payee_holds h WHERE h.payee_id = u.user_id AND h.released_at IS NULL)
 ),
-open_items AS (
-    SELECT i.* FROM payee_items i JOIN payable_users p ON p.user_id = i.payee_id
-    WHERE i.eligible AND i.uncovered_paise <> 0
-),
 available AS (
-    SELECT payee_type, payee_id, sum(uncovered_paise) AS amount_paise FROM open_items GROUP BY payee_type, payee_id
+    SELECT i.payee_type, i.payee_id, sum(i.uncovered_paise) AS amount_paise
+    FROM open_items i JOIN payable_users p ON p.user_id = i.payee_id GROUP BY i.payee_type, i.payee_id
 ),
 requested AS (
     SELECT scout_id, sum(amount_paise) AS amount_paise FROM scout_payout_requests
@@ -43,20 +45,26 @@ created AS (
     RETURNING payout_id, payee_type, payee_id, amount_paise
 ),
 scout_allocation AS (  -- a withdrawal covers the oldest bounties first, the last one possibly in part
-    SELECT i.*, sum(i.uncovered_paise) OVER (PARTITION BY i.payee_id ORDER BY i.occurred_at, i.entry_id)
+    SELECT i.*, sum(i.uncovered_paise) OVER (PARTITION BY i.payee_id ORDER BY i.item_date, i.payee_item_id)
                 - i.uncovered_paise AS before_paise
     FROM open_items i WHERE i.payee_type = 'scout'
 ),
-items AS (
-    INSERT INTO payout_items (payout_id, entry_id, item_type, order_id, bounty_id, refund_id, amount_paise)
-    SELECT c.payout_id, i.entry_id, i.item_type, i.order_id, i.bounty_id, i.refund_id, i.uncovered_paise
+covering AS (
+    SELECT c.payout_id, i.payee_item_id, i.uncovered_paise AS amount_paise
     FROM created c JOIN open_items i ON i.payee_type = 'seller' AND i.payee_id = c.payee_id
     WHERE c.payee_type = 'seller'
     UNION ALL
-    SELECT c.payout_id, a.entry_id, a.item_type, a.order_id, a.bounty_id, a.refund_id,
-           least(a.uncovered_paise, c.amount_paise - a.before_paise)
+    SELECT c.payout_id, a.payee_item_id, least(a.uncovered_paise, c.amount_paise - a.before_paise)
     FROM created c JOIN scout_allocation a ON a.payee_id = c.payee_id
     WHERE c.payee_type = 'scout' AND a.before_paise < c.amount_paise
+),
+items AS (
+    INSERT INTO payout_items (payout_id, payee_item_id, amount_paise)
+    SELECT payout_id, payee_item_id, amount_paise FROM covering
+),
+covered AS (
+    UPDATE payee_items i SET covered_paise = i.covered_paise + c.amount_paise
+    FROM covering c WHERE c.payee_item_id = i.payee_item_id
 ),
 postings AS (
     INSERT INTO pending_postings (idempotency_key, entry_type, description, reference_id, account_id, amount_paise)

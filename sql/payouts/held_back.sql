@@ -2,11 +2,11 @@
 -- not paid, and why: no payout destination, not active, or on hold. Never paid to a default.
 -- :day  date, the batch day
 WITH schedule AS (
-    SELECT min_payout_paise FROM fee_schedules WHERE effective_from <= :day ORDER BY effective_from DESC LIMIT 1
+    SELECT min_payout_paise FROM fee_schedule_periods WHERE :day >= effective_from AND :day < effective_to
 ),
-owed AS (
-    SELECT i.payee_type, i.payee_id, sum(i.uncovered_paise)::bigint AS available_paise
-    FROM payee_items i WHERE i.eligible GROUP BY i.payee_type, i.payee_id
+owed AS (  -- read through the open-items index
+    SELECT i.payee_type, i.payee_id, sum(i.amount_paise - i.covered_paise)::bigint AS available_paise
+    FROM payee_items i WHERE i.covered_paise <> i.amount_paise GROUP BY i.payee_type, i.payee_id
 ),
 wanting AS (
     SELECT o.payee_type, o.payee_id, o.available_paise FROM owed o CROSS JOIN schedule s

@@ -1,7 +1,7 @@
--- Paid orders up to the end of the day held back for want of a confirmation, with the last answer.
+-- Paid orders up to the end of the day that the gateway has not confirmed yet, with its last answer.
+-- Read from the unconfirmed confirmations (few), never from the day's orders.
 -- :day_end  timestamptz
-SELECT o.order_id, o.amount_paise, c.reason, c.gateway_state FROM orders o
-LEFT JOIN payment_confirmations c ON c.order_id = o.order_id
-WHERE o.paid_at < :day_end AND o.status IN ('paid', 'delivered') AND NOT coalesce(c.confirmed, false)
+SELECT o.order_id, o.amount_paise, c.reason, c.gateway_state
+FROM payment_confirmations c JOIN orders o ON o.order_id = c.order_id
+WHERE NOT c.confirmed AND o.paid_at < :day_end AND o.status IN ('paid', 'delivered')
 ORDER BY o.paid_at, o.order_id
-

@@ -52,6 +52,15 @@ def test_illegal_transitions(current: str, target: str) -> None:
     assert (raised.value.current, raised.value.target) == (current, target)
 
 
+def test_only_the_gateway_confirming_a_payment_turns_a_failure_into_paid() -> None:
+    assert lifecycle.next_status("payment_failed", "paid", confirmed_by_gateway=True) == "paid"
+    assert not lifecycle.can_transition("payment_failed", "paid")  # a webhook or an API client cannot
+    for current, target in [("payment_failed", "delivered"), ("cancelled", "paid"), ("paid", "payment_failed")]:
+        with pytest.raises(lifecycle.IllegalTransition):
+            lifecycle.next_status(current, target, confirmed_by_gateway=True)
+    assert "paid" not in lifecycle.CLIENT_EVENTS.values()
+
+
 def test_client_events() -> None:
     assert lifecycle.status_for_event("paid", "delivered") == "delivered"
     assert lifecycle.status_for_event("created", "cancelled") == "cancelled"
@@ -74,6 +83,20 @@ def test_outbox_rows() -> None:
     assert (paid.dedupe_key, paid.event_type) == ("payment:ord_1:succeeded", "payment_succeeded")
     assert (failed.dedupe_key, failed.event_type) == ("payment:ord_1:failed", "payment_failed")
     assert events.payment_anomaly(7, "ord_1", "amount_mismatch").audience == "finance"
+    unconfirmed = events.payment_unconfirmed(
+        events.PaymentUnconfirmed(
+            order_id="ord_1", amount_paise=500, reason="expired", gateway_state=None, gateway_amount_paise=None,
+            attempts=9,
+        )
+    )  # fmt: skip
+    assert (unconfirmed.dedupe_key, unconfirmed.event_type, unconfirmed.audience, unconfirmed.user_id) == (
+        "payment_unconfirmed:ord_1",
+        "payment_unconfirmed",
+        "finance",
+        None,
+    )
+    assert events.CATALOGUE["payment_unconfirmed"].critical
+    assert events.CATALOGUE["payment_unconfirmed"].category == "alerts"
 
 
 @pytest.mark.parametrize(

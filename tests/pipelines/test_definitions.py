@@ -15,9 +15,9 @@ def test_definitions_load() -> None:
     assert "nightly_settlement" in {job.name for job in repository.get_all_jobs()}
     assert defs.executor is dg.in_process_executor  # type: ignore[comparison-overlap]
     keys = {key.to_user_string() for key in repository.asset_graph.get_all_asset_keys()}
-    assert {"captures", "settlement_lines", "scout_bounties", "analytics/daily_revenue"} <= keys
+    assert {"captures", "settlements", "scout_bounties", "ledger_close", "analytics/daily_revenue"} <= keys
     checks = {key.name for key in repository.asset_graph.asset_check_keys}
-    assert {"settlement_lines_expectations", "day_orders_expectations", "entries_balance"} <= checks
+    assert {"captures_expectations", "day_orders_expectations", "entries_balance"} <= checks
     blocking = {spec.name for ad in repository.asset_graph.assets_defs for spec in ad.check_specs if spec.blocking}
     assert blocking == checks
 
@@ -43,7 +43,7 @@ def test_descriptions_speak_plainly() -> None:
     }
     instigators = [*repository.get_all_jobs(), *repository.sensor_defs, *repository.schedule_defs]
     others = {definition.name: definition.description for definition in instigators}
-    assert (len(assets), len(checks)) == (13, 7)
+    assert (len(assets), len(checks)) == (14, 15)
     assert [name for name, text in {**assets, **checks}.items() if not text] == []
     described = {**assets, **checks, **others}
     assert [name for name, text in described.items() if text and ("DESIGN" in text or "§" in text)] == []

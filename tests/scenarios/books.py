@@ -1,18 +1,30 @@
 """`Books`: a scenario's own database, the gateway sandbox, and helpers to build a marketplace day,
-settle it with the real `nightly_settlement` job in-process, and read every account to the paisa."""
+confirm its payments as the sensor would, settle it with the real `nightly_settlement` job in-process,
+and read every account to the paisa."""
 
 from __future__ import annotations
 
 import datetime as dt
+import random
 from dataclasses import dataclass, field
 from typing import Any
 
 import dagster as dg
 import sqlalchemy as sa
 
-from domain.ledger import posting
+from domain.ledger import entries, posting
+from domain.ledger.invariants import CLOSE_INVARIANTS, LEDGER_INVARIANTS, WHOLE_LEDGER
+from domain.ledger.tables import ledger_closes
+from domain.money import RefundSplit
+from domain.payouts.invariants import PAYABLE_INVARIANTS, PAYOUT_INVARIANTS
+from domain.payouts.tables import payee_items, payouts
 from domain.platform.clock import IST
+from domain.platform.invariants import check_all
 from domain.schema import metadata
+from domain.settlement.confirmation import ConfirmOptions, ConfirmSummary, confirm_due
+from domain.settlement.gateway import PaymentStatusGateway
+from domain.settlement.invariants import SETTLEMENT_INVARIANTS
+from domain.settlement.tables import captures, settlements
 from pipelines.definitions import defs
 from tests import factories
 from tests.sandbox_fixtures import SandboxHandle
@@ -53,12 +65,60 @@ class Books:
             self.sandbox.pay(order_id, gateway_amount_paise or amount_paise, gateway)
         return order_id
 
+    def failed_order(
+        self, buyer: str, seller: str, amount_paise: int, failed_at: dt.datetime, *, gateway: str | None = "FAILED"
+    ) -> str:
+        """An order the verified failure webhook marked `payment_failed`; `gateway` is what the status API says."""
+        order_id = factories.failed_order(self.engine, buyer, seller, amount_paise, failed_at)
+        if gateway is not None:
+            self.sandbox.pay(order_id, amount_paise, gateway)
+        return order_id
+
+    def confirm(
+        self,
+        now: dt.datetime,
+        *,
+        gateway: PaymentStatusGateway | None = None,
+        rng: random.Random | None = None,
+        **options: Any,
+    ) -> ConfirmSummary:
+        """The confirmation sensor's work as of `now`: the status API asked about every due payment.
+
+        `gateway` defaults to a PhonePe client on the sandbox that does not retry by itself (as the
+        sensor's job builds it); `options` override the settings' ConfirmOptions."""
+        client = self.sandbox.phonepe_client(read_retries=0)
+        confirm_options = ConfirmOptions.from_settings(self.sandbox.settings, **options)
+        try:
+            return confirm_due(self.engine, gateway or client, confirm_options, now=now, rng=rng)
+        finally:
+            client.close()
+
     def settle(self, day: dt.date) -> dg.ExecuteInJobResult:
+        """The night of `day`: first what the confirmation sensor did up to 02:00 IST the next day, when
+        the nightly schedule runs, then the `nightly_settlement` job for `day`."""
+        self.confirm(ist(day + dt.timedelta(days=1), 2))
         result = defs.resolve_job_def("nightly_settlement").execute_in_process(
             partition_key=day.isoformat(), instance=self.instance, raise_on_error=False
         )
         self.runs.append(result)
         return result
+
+    def refund_by_hand(self, refund_id: str, seller: str, split: RefundSplit, day: dt.date) -> None:
+        """A completed refund's entry and the seller's clawback item, as the refund pipeline will write them."""
+        with self.engine.begin() as conn:
+            posted = posting.post_entry(conn, entries.refund_completed_entry(refund_id, seller, split))
+            conn.execute(
+                sa.insert(payee_items).values(
+                    item_key=f"refund:{refund_id}",
+                    item_type="clawback",
+                    payee_type="seller",
+                    payee_id=seller,
+                    amount_paise=-split.seller_clawback_paise,
+                    item_date=day,
+                    entry_id=posted.entry_id,
+                    refund_id=refund_id,
+                )
+            )
 
     def balances(self) -> dict[str, int]:
         with self.engine.connect() as conn:
@@ -83,3 +143,20 @@ class Books:
                 rows = conn.execute(sa.select(*columns)).all()
                 tables[table.fullname] = sorted(tuple(str(v) for v in row) for row in rows)
         return tables
+
+
+def assert_books_sound(books: Books) -> None:
+    """Every invariant of the books, over everything written: the whole ledger, every close, every
+    day's control totals and payout invariants, and every payee's balance against what it is owed."""
+    with books.engine.connect() as conn:
+        assert check_all(conn, LEDGER_INVARIANTS, WHOLE_LEDGER) == {}
+        assert check_all(conn, PAYABLE_INVARIANTS, WHOLE_LEDGER) == {}
+        for (close_id,) in conn.execute(sa.select(ledger_closes.c.close_id)):
+            assert check_all(conn, CLOSE_INVARIANTS, {"close_id": close_id}) == {}, close_id
+        days = sa.union(
+            sa.select(captures.c.capture_date),
+            sa.select(settlements.c.settlement_date),
+            sa.select(payouts.c.batch_date),
+        )
+        for (day,) in conn.execute(days):
+            assert check_all(conn, SETTLEMENT_INVARIANTS + PAYOUT_INVARIANTS, {"day": day}) == {}, day

@@ -7,10 +7,7 @@ import random
 from typing import Any
 
 from domain.ledger import accounts, posting
-from domain.ledger.invariants import LEDGER_INVARIANTS
 from domain.payouts import status, submission
-from domain.payouts.invariants import PAYOUT_INVARIANTS
-from domain.platform.invariants import check_all
 from gateways.razorpayx import webhooks as razorpayx_webhooks
 from tests import factories
 from tests.scenarios.books import Books
@@ -80,11 +77,6 @@ def settle_status(books: Books) -> dict[str, int]:
 
 def payouts(books: Books) -> list[Any]:
     return books.rows("SELECT * FROM payouts ORDER BY created_at, payout_id")
-
-
-def assert_books_sound(books: Books) -> None:
-    with books.engine.connect() as conn:
-        assert check_all(conn, LEDGER_INVARIANTS + PAYOUT_INVARIANTS) == {}
 
 
 def witness(books: Books) -> dict[str, list[dict[str, Any]]]:

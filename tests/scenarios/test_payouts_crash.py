@@ -19,8 +19,8 @@ import sqlalchemy as sa
 
 from domain.payouts.submission import create_batch
 from domain.users.tables import users
-from tests.scenarios.books import Books, ist
-from tests.scenarios.payouts import assert_books_sound, payouts, settle_status, witness
+from tests.scenarios.books import Books, assert_books_sound, ist
+from tests.scenarios.payouts import payouts, settle_status, witness
 
 D = dt.date(2026, 11, 10)
 SUBMIT = [sys.executable, "-c", "from cli.main import main; main()", "payouts", "submit"]

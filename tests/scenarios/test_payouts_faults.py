@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from domain.payouts import store as payout_store
 from domain.payouts.submission import create_batch
 from domain.users.tables import users
-from tests.scenarios.books import Books, ist
-from tests.scenarios.payouts import api, assert_books_sound, payouts, settle_status, submit, witness
+from tests.scenarios.books import Books, assert_books_sound, ist
+from tests.scenarios.payouts import api, payouts, settle_status, submit, witness
 
 D = dt.date(2026, 11, 10)
 

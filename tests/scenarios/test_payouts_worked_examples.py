@@ -9,15 +9,12 @@ import datetime as dt
 import time
 
 import pytest
-import sqlalchemy as sa
 
-from domain.ledger.entries import refund_completed_entry
-from domain.ledger.posting import post_entry as post
 from domain.money import refund_split
 from domain.payouts import store as payout_store
 from domain.payouts.rules import PayoutRuleError
-from tests.scenarios.books import Books, ist
-from tests.scenarios.payouts import assert_books_sound, payee, payouts, settle_status, submit, witness
+from tests.scenarios.books import Books, assert_books_sound, ist
+from tests.scenarios.payouts import payee, payouts, settle_status, submit, witness
 
 D = dt.date(2026, 11, 10)
 
@@ -36,9 +33,12 @@ def test_seller_is_paid_after_the_hold(books: Books) -> None:
     assert books.settle(D).success  # settled today: the nightly run creates and submits the payout
     [payout] = payouts(books)
     assert (payout.payee_id, payout.amount_paise, payout.batch_date, payout.attempt_count) == (seller, 88_500, D, 1)
-    items = books.rows("SELECT item_type, order_id, amount_paise FROM payout_items WHERE payout_id = :p",
+    items = books.rows("SELECT i.item_type, i.item_key, pi.amount_paise FROM payout_items pi "
+                       "JOIN payee_items i USING (payee_item_id) WHERE pi.payout_id = :p",
                        p=payout.payout_id)  # fmt: skip
-    assert [tuple(i) for i in items] == [("settlement_line", order, 88_500)]
+    assert [tuple(i) for i in items] == [("settlement", f"settlement:{D}:{seller}", 88_500)]
+    settled = books.rows("SELECT order_id FROM settlements WHERE payee_item_key = :k", k=items[0].item_key)
+    assert [row.order_id for row in settled] == [order]
 
     settle_status(books)
     [payout] = payouts(books)
@@ -86,16 +86,13 @@ def test_below_minimum_waits_and_a_payee_without_destination_is_held_back(books:
 
 def test_clawback_is_carried_and_netted_against_the_next_payout(books: Books) -> None:
     buyer, seller = books.user("buyer"), payee(books, "seller")
-    order = books.paid_order(buyer, seller, 200_000, ist(D, 9), delivered_at=ist(D, 10))  # net 177_000
+    books.paid_order(buyer, seller, 200_000, ist(D, 9), delivered_at=ist(D, 10))  # net 177_000
     assert books.settle(D).success
     settle_status(books)
     assert payouts(books)[0].status == "completed"
 
     # A full refund after the seller was paid: the seller gives back 200_000 - 20_000 = 180_000.
-    split = refund_split(200_000, 20_000, 200_000)
-    with books.engine.begin() as conn:
-        post(conn, refund_completed_entry("rfd_1", seller, split))
-        conn.execute(sa.text("UPDATE orders SET status = 'refunded' WHERE order_id = :o"), {"o": order})
+    books.refund_by_hand("rfd_1", seller, refund_split(200_000, 20_000, 200_000), D)
     assert books.balances()[f"seller_payable:{seller}"] == 180_000  # negative for the seller: a clawback
 
     next_day = D + dt.timedelta(days=1)
@@ -108,12 +105,13 @@ def test_clawback_is_carried_and_netted_against_the_next_payout(books: Books) ->
     assert books.settle(day3).success
     second = payouts(books)[1]
     assert second.amount_paise == 132_750 + 88_500 - 180_000 == 41_250
-    items = books.rows("SELECT item_type, refund_id, amount_paise FROM payout_items WHERE payout_id = :p "
-                       "ORDER BY entry_id", p=second.payout_id)  # fmt: skip
+    items = books.rows("SELECT i.item_type, i.refund_id, pi.amount_paise FROM payout_items pi "
+                       "JOIN payee_items i USING (payee_item_id) WHERE pi.payout_id = :p ORDER BY i.payee_item_id",
+                       p=second.payout_id)  # fmt: skip
     assert [(i.item_type, i.amount_paise) for i in items] == [
         ("clawback", -180_000),
-        ("settlement_line", 132_750),
-        ("settlement_line", 88_500),
+        ("settlement", 132_750),
+        ("settlement", 88_500),
     ]
     assert items[0].refund_id == "rfd_1"
     settle_status(books)
@@ -151,7 +149,7 @@ def test_scout_withdrawal_below_minimum_is_refused_and_a_valid_one_paid(books: B
     assert books.settle(next_day).success
     [payout] = payouts(books)
     assert (payout.payee_type, payout.payee_id, payout.amount_paise) == ("scout", scout, 10_500)
-    items = books.rows("SELECT item_type, amount_paise FROM payout_items WHERE payout_id = :p", p=payout.payout_id)
+    items = books.rows("SELECT amount_paise FROM payout_items WHERE payout_id = :p", p=payout.payout_id)
     assert sorted(i.amount_paise for i in items) == [500] + [1_000] * 10  # oldest bounties first, the last in part
     request = books.one("SELECT status, payout_id FROM scout_payout_requests")
     assert (request.status, request.payout_id) == ("scheduled", payout.payout_id)
