@@ -12,6 +12,7 @@ from assets.resources import PostgresResource
 from domain.ledger import closing
 from domain.ledger.invariants import CLOSE_INVARIANTS, LEDGER_INVARIANTS
 from domain.platform.clock import Day
+from domain.platform.database import refresh_statistics
 from domain.refunds.invariants import REFUND_INVARIANTS
 from domain.settlement import store
 from domain.settlement.invariants import SETTLEMENT_INVARIANTS
@@ -44,6 +45,8 @@ def captures(context: dg.AssetExecutionContext, db: PostgresResource) -> dg.Mate
     with db.begin() as conn:
         counts = store.post_captures(conn, day)
         held = store.held_payments(conn, day)
+    with db.begin() as conn:
+        refresh_statistics(conn, "captures", "journal_entries", "ledger_lines")
     return dg.MaterializeResult(
         metadata={**counts, "held_back": len(held), "held_back_orders": dg.MetadataValue.json(held[:HELD_SAMPLE])}
     )
@@ -60,6 +63,8 @@ def settlements(context: dg.AssetExecutionContext, db: PostgresResource) -> dg.M
     day = Day.from_key(context.partition_key)
     with db.begin() as conn:
         counts = store.record_settlements(conn, day)
+    with db.begin() as conn:
+        refresh_statistics(conn, "settlements", "settlement_groups", "payee_items")
         totals = store.day_totals(conn, day)
     return dg.MaterializeResult(metadata={**counts, **totals})
 
