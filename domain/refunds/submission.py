@@ -76,6 +76,7 @@ class RefundOptions:
         configured: dict[str, Any] = {
             "concurrency": settings.refund_concurrency,
             "requests_per_second": settings.refund_requests_per_second,
+            "batch_size": settings.refund_batch_size,
             "max_attempts": settings.refund_max_attempts,
             "backoff_base_s": settings.refund_backoff_base_s,
             "backoff_max_s": settings.refund_backoff_max_s,
