@@ -1,6 +1,6 @@
 """Revenue and health tables in schema `analytics`, read-only for the `analyst` role, each rebuilt for
 its partition day by `domain.analytics.refresh`. One step refreshes them all after the night's
-payouts: six tables are six assets for analysts, but one transaction and one step for the run."""
+payouts: seven tables are seven assets for analysts, but one transaction and one step for the run."""
 
 import dagster as dg
 
@@ -12,11 +12,14 @@ from domain.analytics import refresh
 from domain.platform.clock import Day
 
 DESCRIPTIONS = {
-    "daily_revenue": "GMV, orders, platform and gateway fees, refunds, bounty expense and net revenue per IST day.",
+    "daily_revenue": "GMV, orders, platform and gateway fees, refunds and the platform fee they reversed, bounty "
+    "expense, gateway fees borne on stray payments, and net revenue per IST day.",
     "seller_earnings_daily": "What each seller had settled per IST day.",
     "payment_success_daily": "Payments succeeded and failed per IST day, and the success rate.",
     "order_completion_daily": "Orders created per IST day and how many completed.",
     "payout_health_daily": "Payouts per batch day by payee type, status and failure reason, with their attempts.",
+    "refunds_daily": "Refunds completed and failed per IST day, by kind and reason: paise, platform fee reversed, "
+    "what the sellers gave back (clawbacks).",
     "scout_leaderboard": "Every scout ranked by bounty earned to date.",
 }
 

@@ -13,11 +13,12 @@ from domain.ledger import closing
 from domain.ledger.invariants import CLOSE_INVARIANTS, LEDGER_INVARIANTS
 from domain.platform.clock import Day
 from domain.platform.database import refresh_statistics
+from domain.refunds.invariants import REFUND_INVARIANTS
 from domain.settlement import store
 from domain.settlement.invariants import SETTLEMENT_INVARIANTS
 
 HELD_SAMPLE = 20
-CLOSE_CHECKS = (*LEDGER_INVARIANTS, *CLOSE_INVARIANTS, *SETTLEMENT_INVARIANTS)
+CLOSE_CHECKS = (*LEDGER_INVARIANTS, *CLOSE_INVARIANTS, *SETTLEMENT_INVARIANTS, *REFUND_INVARIANTS)
 
 
 @dg.asset(
@@ -94,7 +95,7 @@ def ledger_close(context: dg.AssetExecutionContext, db: PostgresResource):  # ty
     with db.begin() as conn:
         previous = closing.previous_mark(conn, close.close_id)
     params = {
-        "day": day.date,
+        **day.params,
         "close_id": close.close_id,
         "from_entry_id": previous,
         "through_entry_id": close.through_entry_id,

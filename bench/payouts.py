@@ -8,39 +8,20 @@ The difference per payout is our bookkeeping overhead.
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import sqlalchemy as sa
-import uvicorn
 
-from bench.common import report, scratch_database
+from bench.common import report, sandbox_server, scratch_database
 from domain.payouts.gateway import PayoutRequest, VpaDestination
 from domain.payouts.submission import SubmitOptions, submit_pending
-from domain.platform.database import create_engine, ensure_database, with_database
+from domain.platform.database import create_engine
 from gateways.http import HttpOptions
 from gateways.razorpayx.client import RazorpayXClient
-from gateways.sandbox import SandboxConfig, create_app
 
 PAYOUTS = 600
 CONCURRENCY = 4
-
-
-def _start_sandbox(url: str, settings):  # type: ignore[no-untyped-def]
-    sandbox_db = ensure_database(with_database(url, "postgres"), "bench_sandbox")
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    settings = settings.model_copy(update={"razorpayx_base_url": f"{base}/razorpayx", "log_level": "WARNING"})
-    app = create_app(settings, db_url=sandbox_db, config=SandboxConfig())
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    return server, thread, settings
 
 
 def _seed(engine: sa.Engine, count: int, prefix: str) -> None:
@@ -63,37 +44,31 @@ def _seed(engine: sa.Engine, count: int, prefix: str) -> None:
 
 
 def main() -> None:
-    with scratch_database("payouts") as (url, settings):
-        server, thread, settings = _start_sandbox(url, settings)
-        options = HttpOptions(pool_size=CONCURRENCY * 2)
-        try:
-            client = RazorpayXClient.from_settings(settings, options=options)
+    with scratch_database("payouts") as (url, settings), sandbox_server(url, settings) as (settings, _):
+        client = RazorpayXClient.from_settings(settings, options=HttpOptions(pool_size=CONCURRENCY * 2))
 
-            def bare(n: int) -> None:
-                request = PayoutRequest(f"bare_{n:08d}", 10_000 + n, VpaDestination(f"bare{n}@okaxis"), "Bare", "b")
-                client.create_payout(f"bare-{n}", request)
+        def bare(n: int) -> None:
+            request = PayoutRequest(f"bare_{n:08d}", 10_000 + n, VpaDestination(f"bare{n}@okaxis"), "Bare", "b")
+            client.create_payout(f"bare-{n}", request)
 
-            for n in range(20):  # warm up connections and the sandbox
-                bare(1_000_000 + n)
-            started = time.perf_counter()
-            with ThreadPoolExecutor(CONCURRENCY) as pool:
-                list(pool.map(bare, range(PAYOUTS)))
-            baseline = time.perf_counter() - started
+        for n in range(20):  # warm up connections and the sandbox
+            bare(1_000_000 + n)
+        started = time.perf_counter()
+        with ThreadPoolExecutor(CONCURRENCY) as pool:
+            list(pool.map(bare, range(PAYOUTS)))
+        baseline = time.perf_counter() - started
 
-            engine = create_engine(url, pool_size=2 * CONCURRENCY + 1)
-            _seed(engine, PAYOUTS, "b")
-            summary = submit_pending(
-                engine,
-                client,
-                SubmitOptions(concurrency=CONCURRENCY, requests_per_second=1_000_000.0, max_attempts=5),
-            )
-            ours = summary.elapsed_s
-            assert summary.outcomes["submitted"] == PAYOUTS, summary.as_dict()
-            engine.dispose()
-            client.close()
-        finally:
-            server.should_exit = True
-            thread.join(timeout=15)
+        engine = create_engine(url, pool_size=2 * CONCURRENCY + 1)
+        _seed(engine, PAYOUTS, "b")
+        summary = submit_pending(
+            engine,
+            client,
+            SubmitOptions(concurrency=CONCURRENCY, requests_per_second=1_000_000.0, max_attempts=5),
+        )
+        ours = summary.elapsed_s
+        assert summary.outcomes["submitted"] == PAYOUTS, summary.as_dict()
+        engine.dispose()
+        client.close()
     print(f"{PAYOUTS} payouts, concurrency {CONCURRENCY}, sandbox latency 0")
     print(f"baseline (bare create_payout): {PAYOUTS / baseline:,.0f} payouts/s")
     print(f"ours (submit_pending):         {PAYOUTS / ours:,.0f} payouts/s")

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from cli.context import settings_or_exit
+from cli.demo_refunds import RefundDesk, print_refunds, refund_after_payout, refund_before_the_night
 from cli.migrate import migrate_to_head
 from cli.nightly import run_nightly
 from cli.payments import confirm_now
@@ -102,6 +103,16 @@ class Marketplace:
             timeout=30,
         )
         return response.status_code
+
+    def cancelled_then_paid(self) -> str:
+        """An order the buyer cancelled and then paid anyway: the gateway holds money we must return."""
+        buyer = self.user("buyer", 99)["user_id"]
+        seller = self.user("seller", 99)["user_id"]
+        order_id = self.order(buyer, seller, 25_000)
+        self.post(f"/v1/orders/{order_id}/events", {"event": "cancelled"})
+        self.pay(order_id, 25_000)
+        self.flush_webhooks()
+        return order_id
 
     def flush_webhooks(self) -> None:
         response = self.http.post(f"{self.sandbox}/sandbox/webhooks/flush", params={"timeout_s": 60}, timeout=90)
@@ -236,13 +247,21 @@ def demo(orders: int, seed: int) -> None:
     quick_retries = {"PAYOUT_BACKOFF_BASE_S": "0.2", "PAYOUT_BACKOFF_MAX_S": "1.0"}
     os.environ.update(quick_retries)
     settings = settings.model_copy(
-        update={"database_url": url, "payout_backoff_base_s": 0.2, "payout_backoff_max_s": 1.0}
+        update={
+            "database_url": url,
+            "payout_backoff_base_s": 0.2,
+            "payout_backoff_max_s": 1.0,
+            "refund_backoff_base_s": 0.2,
+            "refund_backoff_max_s": 1.0,
+            "refund_poll_base_s": 0.2,
+        }
     )
     click.echo(f"database:  {make_url(url).render_as_string(hide_password=True)} (recreated for this demo)")
     click.echo(f"migration: {migrate_to_head(url, settings)} (head)")
     engine = create_engine(url)
     with engine.begin() as conn:
         key = create_key(conn, f"demo-client-{uuid.uuid4().hex[:8]}", "client")
+        finance_key = create_key(conn, f"demo-finance-{uuid.uuid4().hex[:8]}", "admin")
     api_port, sandbox_port = free_port(), free_port()
     api, sandbox = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{sandbox_port}"
     gateway_env = {
@@ -270,12 +289,17 @@ def demo(orders: int, seed: int) -> None:
         confirmed = confirm_now(settings)  # what the confirmation sensor does through the day, done now
         shown = {name: value for name, value in confirmed.items() if name not in ("elapsed_s", "busy")}
         click.echo(f"confirmed: {shown}")
+        desk = RefundDesk(api, sandbox, key, finance_key, market.http)
+        refund_before_the_night(desk, settings, engine, market)
         inject_payout_faults(market)
         checks_ok = run_nightly(settings, day)
         payouts = pay_out(settings, day) if checks_ok else None
+        if payouts is not None:
+            refund_after_payout(desk, settings, engine)
     print_summary(engine, day, checks_ok, market)
     if payouts is not None:
         print_payouts(payouts)
+    print_refunds(engine)
     print_where_to_look(url, day)
     engine.dispose()
     if not checks_ok:

@@ -1,46 +1,23 @@
 """`settle payouts create|submit|status`: the payout jobs from the command line, in this process.
 
-`submit` honours two variables meant for crash drills: SETTLE_PAYOUTS_PAUSE_AT names a point of the
-submission protocol (`attempt_recorded`, `gateway_call`, `gateway_answered`) where the process writes
-the payout id to SETTLE_PAYOUTS_PAUSE_FILE and then stops (at `gateway_call` it carries on into the
-call), so a test or an operator can kill it there and prove nothing is lost or paid twice.
+`submit` honours the crash-drill variables SETTLE_PAYOUTS_PAUSE_AT and SETTLE_PAYOUTS_PAUSE_FILE
+(`cli.drill`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 import time
-from pathlib import Path
 from typing import Any
 
 import click
 
 from cli.context import settings_or_exit
+from cli.drill import pause_hook
 from domain.platform.database import create_engine, database_url
 from domain.platform.settings import Settings
 from domain.platform.sql import statement
-
-PAUSE_AT = "SETTLE_PAYOUTS_PAUSE_AT"
-PAUSE_FILE = "SETTLE_PAYOUTS_PAUSE_FILE"
-PAUSE_S = 3600
-
-
-def pause_hook() -> Any:
-    """The crash-drill hook from the environment, or None."""
-    point, marker = os.environ.get(PAUSE_AT), os.environ.get(PAUSE_FILE)
-    if not point or not marker:
-        return None
-
-    def hook(at: str, payout_id: str) -> None:
-        if at != point:
-            return
-        Path(marker).write_text(payout_id)
-        if at != "gateway_call":
-            time.sleep(PAUSE_S)
-
-    return hook
 
 
 def submit_now(settings: Settings, **options: Any) -> dict[str, Any]:
@@ -49,7 +26,7 @@ def submit_now(settings: Settings, **options: Any) -> dict[str, Any]:
 
     with contextlib.closing(RazorpayXClient.from_settings(settings)) as client:
         options = SubmitOptions.from_settings(settings, **options)
-        return run_submission(database_url(settings), client, options, hook=pause_hook()).as_dict()
+        return run_submission(database_url(settings), client, options, hook=pause_hook("PAYOUTS")).as_dict()
 
 
 def create_now(settings: Settings, day: dt.date) -> dict[str, Any]:

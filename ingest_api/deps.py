@@ -6,6 +6,7 @@ thread pool, a thread hop per request for an attribute read.
 - `SessionDep`: one transaction, committed before the response is sent (function scope), rolled
   back if the route raises; it first takes a connection slot on the event loop (`ConnectionSlots`).
 - `CurrentKey`: the authenticated, rate-limited API key (401/429); `AdminKey`: one with role admin (403).
+- `IdempotencyKey`: the request's valid `Idempotency-Key` header (400 `idempotency_key_required`).
 - `VerifiedPhonePeEvent`, `VerifiedRazorpayXEvent`: a verified, parsed webhook delivery (401 otherwise).
 """
 
@@ -17,9 +18,10 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 import sqlalchemy as sa
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 
 from domain.users.api_keys import ApiKey
+from ingest_api import patterns
 from ingest_api.auth import current_key, require_admin
 from ingest_api.verification import PhonePeDelivery, RazorpayXDelivery, verified_phonepe, verified_razorpayx
 
@@ -85,6 +87,22 @@ def _session(
         yield conn
 
 
+async def _idempotency_key(
+    idempotency_key: Annotated[
+        str,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=128,
+            pattern=patterns.IDEMPOTENCY_KEY,
+            description="Unique per intended request (1-128 visible ASCII characters); a retry reuses it.",
+        ),
+    ],
+) -> str:
+    """Missing or malformed, it is 400 `idempotency_key_required` (`ingest_api.errors`)."""
+    return idempotency_key
+
+
 async def _admin_key(key: Annotated[ApiKey, Depends(current_key)]) -> ApiKey:
     return require_admin(key)
 
@@ -93,5 +111,6 @@ EngineDep = Annotated[sa.Engine, Depends(_engine)]
 SessionDep = Annotated[sa.Connection, Depends(_session, scope="function")]
 CurrentKey = Annotated[ApiKey, Depends(current_key)]
 AdminKey = Annotated[ApiKey, Depends(_admin_key)]
+IdempotencyKey = Annotated[str, Depends(_idempotency_key)]
 VerifiedPhonePeEvent = Annotated[PhonePeDelivery, Depends(verified_phonepe)]
 VerifiedRazorpayXEvent = Annotated[RazorpayXDelivery, Depends(verified_razorpayx)]

@@ -61,6 +61,19 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "payee_without_destination": (422, "The payee has no payout destination."),
     "payee_not_active": (422, "The payee is not active."),
     "payee_on_hold": (409, "Payouts to this payee are on hold."),
+    "refund_not_found": (404, "No such refund."),
+    "refund_order_not_paid": (409, "Only a paid order can be refunded (not one created, failed or cancelled)."),
+    "refund_amount_not_positive": (422, "amount_paise must be a positive number of paise."),
+    "refund_below_minimum": (422, "The amount is below the smallest refund the gateway makes (REFUND_MIN_PAISE)."),
+    "refund_exceeds_refundable": (
+        409,
+        "The amount exceeds what the order can still refund: paid less refunded and in flight.",
+    ),
+    "refund_window_closed": (409, "The refund window (REFUND_WINDOW_DAYS after the payment) has closed."),
+    "refund_limit_reached": (409, "The order already has the most refunds allowed (REFUND_MAX_PER_ORDER)."),
+    "refund_not_awaiting_approval": (409, "The refund is not waiting for approval."),
+    "refund_not_retryable": (409, "Only a failed refund can be retried."),
+    "refund_already_retried": (409, "This failed refund was already retried as another refund."),
 }
 
 
@@ -131,6 +144,9 @@ def _is_json(request: Request) -> bool:
     return kind == "application" and (subtype == "json" or subtype.endswith("+json"))
 
 
+_IDEMPOTENCY_HEADER = ("header", "idempotency-key")
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
@@ -140,6 +156,8 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         return error_response(request, ApiError("malformed_json"))
     if errors and all(tuple(e.get("loc", ())) == ("query", "cursor") for e in errors):
         return error_response(request, ApiError("invalid_cursor"))
+    if any(tuple(str(part).lower() for part in e.get("loc", ())) == _IDEMPOTENCY_HEADER for e in errors):
+        return error_response(request, ApiError("idempotency_key_required"))
     details = "; ".join(f"{_field_path(tuple(e.get('loc', ()))) or 'body'}: {e.get('msg', '')}" for e in errors[:5])
     return error_response(request, ApiError("validation_error", f"Invalid request: {details}"[:500]))
 

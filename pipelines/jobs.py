@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets import audit, confirmation, payouts
+from assets import audit, confirmation, payouts, refunds
 
 nightly_settlement = dg.define_asset_job(
     "nightly_settlement",
@@ -58,6 +58,29 @@ def ledger_audit() -> None:
     audit.ledger_audit_op()
 
 
+@dg.job(
+    description="Refunds: refund confirmed stray payments, submit approved refunds, and bring submitted ones up "
+    "to date with PhonePe (launched by the refunds sensor when there is work)."
+)
+def refund_processing() -> None:
+    refunds.run_refunds_op()
+
+
+@dg.job(description="Finance: approve the given refunds waiting for approval.")
+def approve_refunds() -> None:
+    refunds.approve_refunds_op()
+
+
+@dg.job(description="Finance: reject the given refunds waiting for approval (a reason is required).")
+def reject_refunds() -> None:
+    refunds.reject_refunds_op()
+
+
+@dg.job(description="Finance: refund the given failed refunds again, each as a new refund.")
+def retry_refunds() -> None:
+    refunds.retry_refunds_op()
+
+
 JOBS = [
     ledger_audit,
     nightly_settlement,
@@ -68,4 +91,8 @@ JOBS = [
     cancel_payouts,
     payee_hold,
     payout_status,
+    refund_processing,
+    approve_refunds,
+    reject_refunds,
+    retry_refunds,
 ]

@@ -7,7 +7,7 @@ import time
 
 import dagster as dg
 
-from assets import confirmation, payouts
+from assets import confirmation, payouts, refunds
 from assets.resources import PostgresResource, SettingsResource
 from pipelines import jobs
 
@@ -51,4 +51,24 @@ def payment_confirmation_sensor(
     return dg.SensorResult(run_requests=[dg.RunRequest(run_key=run_key)])
 
 
-SENSORS = [payout_status_sensor, payment_confirmation_sensor]
+REFUNDS_INTERVAL_S = 60
+
+
+@dg.sensor(
+    job=jobs.refund_processing,
+    minimum_interval_seconds=REFUNDS_INTERVAL_S,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
+def refunds_sensor(context: dg.SensorEvaluationContext, db: PostgresResource) -> dg.SensorResult:
+    """Launch a refunds run when refunds are due for submission or a status check, refund webhooks wait,
+    or stray payments are to be checked, unless one is still running."""
+    unfinished = dg.RunsFilter(job_name=jobs.refund_processing.name, statuses=UNFINISHED)
+    if context.instance.get_runs(filters=unfinished, limit=1):
+        return dg.SensorResult(skip_reason="a refunds run is still in progress")
+    if not refunds.work_due(db):
+        return dg.SensorResult(skip_reason="no refund work is due")
+    run_key = f"refunds-{int(time.time() // REFUNDS_INTERVAL_S)}"
+    return dg.SensorResult(run_requests=[dg.RunRequest(run_key=run_key)])
+
+
+SENSORS = [payout_status_sensor, payment_confirmation_sensor, refunds_sensor]

@@ -18,6 +18,7 @@ DAILY_TABLES: dict[str, sa.Table] = {
         tables.payment_success_daily,
         tables.order_completion_daily,
         tables.payout_health_daily,
+        tables.refunds_daily,
     )
 }
 

@@ -20,6 +20,7 @@ daily_revenue = Table(
     Column("refunds_paise", BigInteger, nullable=False),
     Column("refunded_platform_fee_paise", BigInteger, nullable=False),
     Column("bounty_expense_paise", BigInteger, nullable=False),
+    Column("stray_gateway_fee_paise", BigInteger, nullable=False, server_default="0"),
     Column("net_revenue_paise", BigInteger, nullable=False),
     Column("refreshed_at", TIMESTAMP(timezone=True), nullable=False, server_default=func.now()),
     schema=ANALYTICS,
@@ -84,6 +85,22 @@ payout_health_daily = Table(
     Column("payouts", BigInteger, nullable=False),
     Column("amount_paise", BigInteger, nullable=False),
     Column("attempts", BigInteger, nullable=False),
+    Column("refreshed_at", TIMESTAMP(timezone=True), nullable=False, server_default=func.now()),
+    schema=ANALYTICS,
+)
+
+refunds_daily = Table(
+    "refunds_daily",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("kind", Text, primary_key=True),
+    Column("reason", Text, primary_key=True),
+    Column("refunds_completed", BigInteger, nullable=False),
+    Column("refund_paise", BigInteger, nullable=False),
+    Column("refunded_platform_fee_paise", BigInteger, nullable=False),
+    Column("clawback_paise", BigInteger, nullable=False),
+    Column("refunds_failed", BigInteger, nullable=False),
+    Column("failed_paise", BigInteger, nullable=False),
     Column("refreshed_at", TIMESTAMP(timezone=True), nullable=False, server_default=func.now()),
     schema=ANALYTICS,
 )

@@ -144,6 +144,7 @@ def payout_reversed_entry(payout_id: str, payee_type: PayeeType, payee_id: str, 
 
 
 def refund_completed_entry(refund_id: str, seller_id: str, split: RefundSplit) -> Entry:
+    """The buyer has the money back: the seller gives back their part, the platform its fee share."""
     return _entry(
         entry_key("refund", refund_id),
         "refund_completed",
@@ -152,6 +153,31 @@ def refund_completed_entry(refund_id: str, seller_id: str, split: RefundSplit) -
             (PLATFORM_REVENUE, split.platform_fee_reversed_paise),
             (GATEWAY_CLEARING, -split.refund_paise),
         ],
+        refund_id,
+    )
+
+
+def stray_payment_entry(order_id: str, amount_paise: int, gateway_fee_paise: int) -> Entry:
+    """The gateway took a payment for an order that can no longer be paid: the gateway owes it to us
+    less its fee, which the platform bears, and it is the buyer's money until refunded (suspense)."""
+    return _entry(
+        entry_key("stray_payment", order_id),
+        "stray_payment_received",
+        [
+            (GATEWAY_CLEARING, amount_paise - gateway_fee_paise),
+            (PLATFORM_REVENUE, gateway_fee_paise),
+            (RECON_SUSPENSE, -amount_paise),
+        ],
+        order_id,
+    )
+
+
+def stray_refund_completed_entry(refund_id: str, amount_paise: int) -> Entry:
+    """The stray payment went back to the buyer: the suspense is cleared."""
+    return _entry(
+        entry_key("refund", refund_id),
+        "refund_completed",
+        [(RECON_SUSPENSE, amount_paise), (GATEWAY_CLEARING, -amount_paise)],
         refund_id,
     )
 

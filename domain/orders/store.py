@@ -124,11 +124,18 @@ def apply_payment(conn: sa.Connection, outcome: PaymentOutcome) -> tuple[str, st
 def _anomaly(order: Mapping[str, Any] | None, outcome: PaymentOutcome) -> str | None:
     if order is None:
         return "unknown_order"
+    if outcome.succeeded and order["status"] in STRAY_REASONS:
+        return STRAY_REASONS[str(order["status"])]
     if outcome.amount_paise != order["amount_paise"]:
         return "amount_mismatch"
     if not lifecycle.can_transition(str(order["status"]), "paid" if outcome.succeeded else "payment_failed"):
         return "illegal_transition"
     return None
+
+
+STRAY_REASONS = {"cancelled": "paid_after_cancellation", "payment_failed": "paid_after_failure"}
+"""A success reported for an order that can no longer be paid: if the gateway confirms it, the money
+is the buyer's and goes back (`domain.refunds.stray`)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -67,7 +67,9 @@ class PayoutChange(TypedDict):
 
 
 class SettlementStatement(TypedDict):
-    """A seller's day: the orders that became payable, what they earned, and the payout it went into."""
+    """A seller's day: the orders that became payable and what they earned, the refunds completed and
+    what the seller gave back for them, the day's payout, and the balance left open after it (negative
+    while a clawback waits to be netted from later sales)."""
 
     settlement_date: str
     statement_id: str
@@ -76,7 +78,57 @@ class SettlementStatement(TypedDict):
     platform_fee_paise: int
     gateway_fee_paise: int
     net_paise: int
+    refunds: int
+    refund_paise: int
+    clawback_paise: int
     payout_id: str | None
+    payout_paise: int
+    balance_paise: int
+
+
+class RefundChange(TypedDict):
+    """A refund reached `status`; `failure_reason` is set when it failed."""
+
+    refund_id: str
+    order_id: str
+    amount_paise: int
+    status: str
+    reason: str
+    failure_reason: str | None
+
+
+class RefundApprovalNeeded(TypedDict):
+    refund_id: str
+    order_id: str
+    amount_paise: int
+    approval_reasons: list[str]
+
+
+class RefundCompleted(TypedDict):
+    """The buyer has the money back; the seller's balance carries `seller_debit_paise`."""
+
+    refund_id: str
+    order_id: str
+    amount_paise: int
+    platform_fee_reversed_paise: int
+    seller_debit_paise: int
+
+
+class RefundStuck(TypedDict):
+    refund_id: str
+    order_id: str
+    amount_paise: int
+    gateway_state: str | None
+    submitted_at: str
+
+
+class StrayPayment(TypedDict):
+    """A payment the gateway completed for an order that can no longer be paid, refunded in full."""
+
+    order_id: str
+    order_status: str
+    amount_paise: int
+    refund_id: str
 
 
 class LedgerAuditFailed(TypedDict):
@@ -117,6 +169,14 @@ CATALOGUE: dict[str, EventType] = {
         EventType("payout_cancelled", "payouts", _USER, PayoutChange),
         EventType("payout_failed", "payouts", _BOTH, PayoutChange, critical=True),
         EventType("payout_reversed", "payouts", _BOTH, PayoutChange, critical=True),
+        EventType("refund_requested", "refunds", _USER, RefundChange),
+        EventType("refund_approval_needed", "alerts", _FINANCE, RefundApprovalNeeded),
+        EventType("refund_approved", "refunds", _USER, RefundChange),
+        EventType("refund_rejected", "refunds", _USER, RefundChange),
+        EventType("refund_completed", "refunds", _BOTH, RefundCompleted, critical=True),
+        EventType("refund_failed", "refunds", _BOTH, RefundChange, critical=True),
+        EventType("refund_stuck", "alerts", _FINANCE, RefundStuck, critical=True),
+        EventType("stray_payment_refunded", "alerts", _FINANCE, StrayPayment, critical=True),
         EventType("settlement_statement", "statements", _USER, SettlementStatement),
         EventType("ledger_audit_failed", "alerts", _FINANCE, LedgerAuditFailed, critical=True),
     )
@@ -221,3 +281,37 @@ def ledger_audit_failed(audit_id: int, from_entry_id: int, through_entry_id: int
         audit_id=audit_id, from_entry_id=from_entry_id, through_entry_id=through_entry_id, problems=problems
     )
     return _to_finance(f"ledger_audit:{audit_id}", "ledger_audit_failed", payload)
+
+
+def refund_changed(change: RefundChange, buyer_id: str, *, requested: bool = False) -> list[OutboxRow]:
+    """The buyer hears of their request (`requested`, whatever status it starts in) and of every later
+    step of their refund; finance also hears when one failed."""
+    event_type = "refund_requested" if requested else f"refund_{change['status']}"
+    key = f"refund:{change['refund_id']}:{'requested' if requested else change['status']}"
+    rows = [_to_user(key, event_type, buyer_id, change)]
+    if "finance" in CATALOGUE[event_type].audiences:
+        rows.append(_to_finance(f"{key}:finance", event_type, change))
+    return rows
+
+
+def refund_approval_needed(needed: RefundApprovalNeeded) -> OutboxRow:
+    return _to_finance(f"refund:{needed['refund_id']}:approval_needed", "refund_approval_needed", needed)
+
+
+def refund_completed(completed: RefundCompleted, buyer_id: str, seller_id: str | None) -> list[OutboxRow]:
+    """The buyer, the seller whose balance pays for it (none for a stray payment), and finance."""
+    key = f"refund:{completed['refund_id']}:completed"
+    rows = [_to_user(f"{key}:buyer", "refund_completed", buyer_id, completed)]
+    if seller_id is not None:
+        rows.append(_to_user(f"{key}:seller", "refund_completed", seller_id, completed))
+    rows.append(_to_finance(f"{key}:finance", "refund_completed", completed))
+    return rows
+
+
+def refund_stuck(stuck: RefundStuck) -> OutboxRow:
+    """Finance hears once that a refund has been with the gateway too long."""
+    return _to_finance(f"refund:{stuck['refund_id']}:stuck", "refund_stuck", stuck)
+
+
+def stray_payment_refunded(stray: StrayPayment) -> OutboxRow:
+    return _to_finance(f"stray_payment:{stray['order_id']}", "stray_payment_refunded", stray)

@@ -28,3 +28,19 @@ class RefundsGateway(Protocol):
     ) -> RefundStatus: ...
 
     def refund_status(self, merchant_refund_id: str) -> RefundStatus: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RefundEvent:
+    """What a stored refund webhook says: a claim to be checked with `refund_status`, never applied as is."""
+
+    event: str
+    merchant_refund_id: str
+    state: str
+    amount_paise: int
+
+
+class RefundEventParser(Protocol):
+    def __call__(self, raw_body: bytes) -> RefundEvent:
+        """The refund event of a stored webhook body; raises `WebhookRejected` for one it cannot read."""
+        ...

@@ -31,4 +31,10 @@ webhook_events = Table(
         postgresql_where=text("verdict IN ('accepted', 'anomaly')"),
     ),
     Index(None, "received_at"),
+    Index(
+        "ix_webhook_events_unprocessed",
+        "source",
+        "webhook_event_id",
+        postgresql_where=text("processed_at IS NULL AND verdict = 'accepted'"),
+    ),
 )

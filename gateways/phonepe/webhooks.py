@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.platform.gateway_errors import WebhookRejected
+from domain.refunds.gateway import RefundEvent
 
 V2_EVENTS = frozenset(
     {
@@ -173,3 +174,11 @@ def _timestamp(value: object) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise WebhookRejected("malformed_body", "timestamp must be epoch milliseconds")
     return value
+
+
+def parse_refund_event(raw_body: bytes) -> RefundEvent:
+    """The refund event of a stored v2 webhook body (the refunds port's parser)."""
+    event = parse_v2(raw_body)
+    if not event.is_refund or event.merchant_refund_id is None:
+        raise WebhookRejected("unknown_event", event.event[:64])
+    return RefundEvent(event.event, event.merchant_refund_id, event.state, event.amount_paise)

@@ -162,6 +162,12 @@ class PhonePe:
             if existing is not None:
                 if existing.request_hash != digest:
                     raise SandboxError(400, "DUPLICATE_REQUEST", "merchantRefundId already used for another refund")
+                r = store.refunds.c
+                conn.execute(
+                    store.refunds.update()
+                    .where(r.merchant_refund_id == refund_id)
+                    .values(create_calls=r.create_calls + 1)
+                )
                 return {"refundId": existing.refund_id, "amount": existing.amount, "state": existing.state}
             _check_refundable(conn, order, amount)
             gateway_refund_id = self._insert_refund(conn, refund_id, order_id, amount, digest)
@@ -178,10 +184,10 @@ class PhonePe:
         return _refund_body(row)
 
     def refunds(self) -> list[dict[str, Any]]:
-        """Every refund, oldest first, for the admin API."""
+        """Every refund, oldest first, for the admin API, with how many create calls named it."""
         with self._engine.connect() as conn:
             rows = conn.execute(sa.select(store.refunds).order_by(store.refunds.c.created_at_ms)).all()
-        return [_refund_body(row) for row in rows]
+        return [{**_refund_body(row), "create_calls": row.create_calls} for row in rows]
 
     def finish_due(self, conn: sa.Connection, now: int) -> int:
         """Settle the refunds whose processing time is up and send pg.refund.completed or pg.refund.failed."""

@@ -41,6 +41,7 @@ refunds = sa.Table(
     sa.Column("state", sa.Text, nullable=False),
     sa.Column("outcome", sa.Text, nullable=False),
     sa.Column("request_hash", sa.Text, nullable=False),
+    sa.Column("create_calls", sa.Integer, nullable=False, server_default="1"),
     sa.Column("created_at_ms", sa.BigInteger, nullable=False),
     sa.Column("settle_at_ms", sa.BigInteger),
     sa.Column("completed_at_ms", sa.BigInteger),

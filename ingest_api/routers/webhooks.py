@@ -1,8 +1,10 @@
 """Gateway webhooks. Verification happens in the dependencies; these routes deduplicate and record.
 
 No gateway is called here: a PhonePe payment outcome moves the order (the batch side confirms the
-state with the status API before any money moves), refund events and RazorpayX payout events are
-stored for their pipelines, which pick up accepted rows with `processed_at IS NULL`.
+state with the status API before any money moves), a success for an order that can no longer be paid
+is reported as a stray payment (refunded once the gateway confirms it), and refund events and
+RazorpayX payout events are stored for their pipelines, which pick up accepted rows with
+`processed_at IS NULL` and check each with the gateway's status API.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import datetime as dt
 from fastapi import APIRouter
 
 from domain.orders import store as order_store
+from domain.refunds import stray
 from domain.webhooks import store as webhook_store
 from gateways.phonepe.webhooks import PhonePeEvent
 from ingest_api.deps import SessionDep, VerifiedPhonePeEvent, VerifiedRazorpayXEvent
@@ -77,6 +80,8 @@ def phonepe_webhook(delivery: VerifiedPhonePeEvent, conn: SessionDep) -> Webhook
             occurred_at=_occurred_at(event),
         )
         verdict, reason = order_store.apply_payment(conn, outcome)
+        if reason in order_store.STRAY_REASONS.values():
+            stray.report(conn, outcome.order_id, claimed, outcome.amount_paise)
     webhook_store.record_outcome(conn, claimed, verdict, reason, processed=True)
     return _ack("phonepe", claimed, verdict, reason)
 

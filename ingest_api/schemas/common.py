@@ -33,6 +33,9 @@ Paise = Annotated[int, Field(ge=1, le=2**53 - 1), BeforeValidator(_integral)]
 bounds as doubles: 2^63 - 1 went out as 2^63, and a validator comparing doubles took 2^63 + 191 for valid.
 The bounds come before the validator, or pydantic publishes them as `ge`/`le`, which no client reads."""
 
+SignedPaise = Annotated[int, Field(ge=-(2**53 - 1), le=2**53 - 1), BeforeValidator(_integral)]
+"""An amount whose sign the domain judges, so a zero or negative one gets its own error code."""
+
 PathId = Annotated[str, Path(min_length=1, max_length=64, pattern=patterns.IDENTIFIER)]
 """A user, order or payout id in a path."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import re
 import subprocess
@@ -21,6 +22,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
 from cli.processes import free_port, running
+from tests import factories
 from tests.api import webhook_payloads as payloads
 
 CONCURRENCY = 50
@@ -176,3 +178,27 @@ def test_metrics_add_up_over_both_workers(database_url: str, tmp_path: Path) -> 
     assert scrapes == [200.0] * 10
     assert len(per_worker) == 2 and min(per_worker.values()) > 0
     assert sum(per_worker.values()) == 200.0
+
+
+def test_concurrent_refund_requests_never_exceed_the_order(live_url, client_headers, make_user, engine) -> None:  # type: ignore[no-untyped-def]
+    buyer, seller = make_user("buyer")["user_id"], make_user("seller")["user_id"]
+    order = factories.paid_order(engine, buyer, seller, 100_000, dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
+    body = {"amount_paise": 30_000, "reason": "customer_request"}
+
+    async def burst() -> list[httpx.Response]:
+        async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=20)) as http:
+            return await asyncio.gather(*(
+                http.post(f"{live_url}/v1/orders/{order}/refunds", json=body,
+                          headers={**client_headers, "Idempotency-Key": f"concurrent-{n}"})
+                for n in range(20)
+            ))  # fmt: skip
+
+    responses = asyncio.run(burst())
+    # 3 x 30_000 fit in 100_000; the 17 others find 10_000 refundable, whatever the order they ran in.
+    assert Counter(r.status_code for r in responses) == {201: 3, 409: 17}
+    assert {r.json()["error"]["code"] for r in responses if r.status_code == 409} == {"refund_exceeds_refundable"}
+    with engine.connect() as conn:
+        held = conn.execute(
+            sa.text("SELECT count(*), sum(amount_paise) FROM refunds WHERE order_id = :o"), {"o": order}
+        ).one()
+    assert tuple(held) == (3, 90_000)

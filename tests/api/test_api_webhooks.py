@@ -82,10 +82,14 @@ def test_v1_callback_and_failed_payment(client, settings, make_order, engine) ->
     late, headers = payloads.phonepe_v2(settings, oid, 2500)
     assert client.post("/v1/webhooks/phonepe", content=late, headers=headers).json() | {"webhook_event_id": 0} == {
         "status": "anomaly",
-        "reason": "illegal_transition",
+        "reason": "paid_after_failure",
         "webhook_event_id": 0,
     }
     assert _order(engine, oid).status == "payment_failed"
+    with engine.connect() as conn:  # reported, to be refunded if the gateway confirmed the failure
+        stray = conn.execute(sa.text("SELECT status, reported_amount_paise FROM stray_payments WHERE order_id = :o"),
+                             {"o": oid}).one()  # fmt: skip
+    assert tuple(stray) == ("reported", 2500)
 
 
 def test_amount_mismatch_is_an_anomaly(client, settings, make_order, engine) -> None:  # type: ignore[no-untyped-def]

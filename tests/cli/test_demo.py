@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import warnings
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import main
+from domain.money import round_half_up, rupees_to_paise
 
 
 def _print(message: Warning | str, category: type[Warning], filename: str, lineno: int, file=None, line=None) -> None:  # type: ignore[no-untyped-def]
@@ -45,9 +47,31 @@ def test_demo_settles_a_simulated_day(  # type: ignore[no-untyped-def]
     out = result.output
     assert "simulated: {'orders': 60, 'paid': 56, 'payment_failed': 3, " in out
     assert "(duplicate answered 200, forged answered 401)" in out
-    assert "Checks: all passed (15/15 in check_results)" in out
+    assert "Checks: all passed (20/20 in check_results)" in out
     assert "rejected   bad_signature                 1" in out
     assert "duplicate  already_accepted              1" in out
     assert "retried after a transient gateway error: 2" in out
     assert "(the money is back in the payee's balance)" in out  # seller 4's bank refuses
     assert [line for line in out.splitlines() if "Warning" in line] == []  # a summary, not Dagster's notes
+    assert "  settled  " in out and "  refunded                  3" in out and "  partially_refunded        1" in out
+    assert "refunds before the night: 5 asked by buyers, 1 retried by finance, 1 stray payment" in out
+    assert "waits for finance (order_settled, order_paid_out)" in out
+    refunds = re.findall(r"^  (order|stray) ord_\S+ +Rs ([\d,.]+) (\w+) +(\w+)(?: +(.*))?$", out, flags=re.MULTILINE)
+    assert [(kind, status) for kind, _, status, _, _ in refunds] == [
+        ("order", "completed"),  # in full, before the night
+        *[("order", "completed")] * 3,  # in three pieces
+        ("order", "failed"),  # the gateway failed it ...
+        ("stray", "completed"),  # paid after it was cancelled
+        ("order", "completed"),  # ... and finance retried it
+        ("order", "completed"),  # after payout: a clawback
+    ]
+    for kind, amount, status, _, parts in refunds:  # 10% of each refund's amount is platform fee given back
+        if (kind, status) == ("order", "completed"):
+            paise = _paise(amount)
+            fee, seller = (_paise(x) for x in re.findall(r"Rs ([\d,.]+)", parts))
+            assert (fee, seller) == (round_half_up(paise * 1000, 10_000), paise - fee), (amount, parts)
+    assert re.search(r"seller usr_\S+ balance -Rs [\d,.]+ after a clawback of Rs [\d,.]+: not paid", out)
+
+
+def _paise(rupees: str) -> int:
+    return rupees_to_paise(rupees.replace(",", ""))

@@ -12,14 +12,15 @@ from typing import Any
 import dagster as dg
 import sqlalchemy as sa
 
-from domain.ledger import entries, posting
+from domain.ledger import posting
 from domain.ledger.invariants import CLOSE_INVARIANTS, LEDGER_INVARIANTS, WHOLE_LEDGER
 from domain.ledger.tables import ledger_closes
-from domain.money import RefundSplit
 from domain.payouts.invariants import PAYABLE_INVARIANTS, PAYOUT_INVARIANTS
-from domain.payouts.tables import payee_items, payouts
-from domain.platform.clock import IST
+from domain.payouts.tables import payouts
+from domain.platform.clock import IST, TIMEZONE, Day
 from domain.platform.invariants import check_all
+from domain.refunds.invariants import REFUND_INVARIANTS
+from domain.refunds.tables import order_refunds, stray_payments
 from domain.schema import metadata
 from domain.settlement.confirmation import ConfirmOptions, ConfirmSummary, confirm_due
 from domain.settlement.gateway import PaymentStatusGateway
@@ -103,23 +104,6 @@ class Books:
         self.runs.append(result)
         return result
 
-    def refund_by_hand(self, refund_id: str, seller: str, split: RefundSplit, day: dt.date) -> None:
-        """A completed refund's entry and the seller's clawback item, as the refund pipeline will write them."""
-        with self.engine.begin() as conn:
-            posted = posting.post_entry(conn, entries.refund_completed_entry(refund_id, seller, split))
-            conn.execute(
-                sa.insert(payee_items).values(
-                    item_key=f"refund:{refund_id}",
-                    item_type="clawback",
-                    payee_type="seller",
-                    payee_id=seller,
-                    amount_paise=-split.seller_clawback_paise,
-                    item_date=day,
-                    entry_id=posted.entry_id,
-                    refund_id=refund_id,
-                )
-            )
-
     def balances(self) -> dict[str, int]:
         with self.engine.connect() as conn:
             return posting.balances(conn)
@@ -157,6 +141,11 @@ def assert_books_sound(books: Books) -> None:
             sa.select(captures.c.capture_date),
             sa.select(settlements.c.settlement_date),
             sa.select(payouts.c.batch_date),
+            sa.select(order_refunds.c.completed_date),
+            sa.select(sa.cast(sa.func.timezone(TIMEZONE, stray_payments.c.resolved_at), sa.Date)).where(
+                stray_payments.c.resolved_at.is_not(None)
+            ),
         )
+        daily = SETTLEMENT_INVARIANTS + PAYOUT_INVARIANTS + REFUND_INVARIANTS
         for (day,) in conn.execute(days):
-            assert check_all(conn, SETTLEMENT_INVARIANTS + PAYOUT_INVARIANTS, {"day": day}) == {}, day
+            assert check_all(conn, daily, Day.of(day).params) == {}, day

@@ -31,6 +31,7 @@ from pipelines.definitions import defs
 from pipelines.sensors import payment_confirmation_sensor
 from tests.scenarios.books import Books, ist
 from tests.scenarios.payouts import api
+from tests.scenarios.refunds import check_strays
 
 D = dt.date(2026, 11, 16)
 NOW = ist(D, 12)
@@ -191,8 +192,9 @@ def test_a_forged_failure_webhook_cannot_block_a_real_payment(books: Books) -> N
     assert (answer.json()["status"], answer.json()["reason"]) == ("accepted", "applied")
     (genuine,) = books.sandbox.receiver.for_path("/phonepe")
     late = client.post("/v1/webhooks/phonepe", content=genuine.body, headers=webhook_headers)
-    assert (late.json()["status"], late.json()["reason"]) == ("anomaly", "illegal_transition")  # a webhook cannot
+    assert (late.json()["status"], late.json()["reason"]) == ("anomaly", "paid_after_failure")  # a webhook cannot
     assert books.one("SELECT status FROM orders WHERE order_id = :o", o=order).status == "payment_failed"
+    assert books.one("SELECT status FROM stray_payments WHERE order_id = :o", o=order).status == "reported"
 
     summary = books.confirm(dt.datetime.now(dt.UTC), **PACE)
     assert dict(summary.verdicts) == {"recovered": 1}
@@ -205,6 +207,7 @@ def test_a_forged_failure_webhook_cannot_block_a_real_payment(books: Books) -> N
         gateway.transaction_id,
     )
     assert (confirmation(books, order).confirmed, confirmation(books, order).reason) == (True, "confirmed")
+    assert check_strays(books, dt.datetime.now(dt.UTC)) == {"paid_order": 1}  # the order is paid: nothing to return
     changes = books.rows(
         "SELECT dedupe_key, event_type, payload FROM notifications WHERE payload->>'order_id' = :o "
         "AND event_type IN ('order_status_changed', 'payment_succeeded') ORDER BY notification_id",

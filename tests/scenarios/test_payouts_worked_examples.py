@@ -10,7 +10,6 @@ import time
 
 import pytest
 
-from domain.money import refund_split
 from domain.payouts import store as payout_store
 from domain.payouts.rules import PayoutRuleError
 from tests.scenarios.books import Books, assert_books_sound, ist
@@ -81,42 +80,6 @@ def test_below_minimum_waits_and_a_payee_without_destination_is_held_back(books:
     assert books.settle(D + dt.timedelta(days=1)).success  # 9_735 + 885 = 10_620 >= 10_000: paid
     [payout] = payouts(books)
     assert (payout.payee_id, payout.amount_paise) == (small, 10_620)
-    assert_books_sound(books)
-
-
-def test_clawback_is_carried_and_netted_against_the_next_payout(books: Books) -> None:
-    buyer, seller = books.user("buyer"), payee(books, "seller")
-    books.paid_order(buyer, seller, 200_000, ist(D, 9), delivered_at=ist(D, 10))  # net 177_000
-    assert books.settle(D).success
-    settle_status(books)
-    assert payouts(books)[0].status == "completed"
-
-    # A full refund after the seller was paid: the seller gives back 200_000 - 20_000 = 180_000.
-    books.refund_by_hand("rfd_1", seller, refund_split(200_000, 20_000, 200_000), D)
-    assert books.balances()[f"seller_payable:{seller}"] == 180_000  # negative for the seller: a clawback
-
-    next_day = D + dt.timedelta(days=1)
-    books.paid_order(buyer, seller, 150_000, ist(next_day, 9), delivered_at=ist(next_day, 10))  # net 132_750
-    assert books.settle(next_day).success
-    assert len(payouts(books)) == 1  # 132_750 - 180_000 < 0: carried, not paid
-
-    day3 = D + dt.timedelta(days=2)
-    books.paid_order(buyer, seller, 100_000, ist(day3, 9), delivered_at=ist(day3, 10))  # net 88_500
-    assert books.settle(day3).success
-    second = payouts(books)[1]
-    assert second.amount_paise == 132_750 + 88_500 - 180_000 == 41_250
-    items = books.rows("SELECT i.item_type, i.refund_id, pi.amount_paise FROM payout_items pi "
-                       "JOIN payee_items i USING (payee_item_id) WHERE pi.payout_id = :p ORDER BY i.payee_item_id",
-                       p=second.payout_id)  # fmt: skip
-    assert [(i.item_type, i.amount_paise) for i in items] == [
-        ("clawback", -180_000),
-        ("settlement", 132_750),
-        ("settlement", 88_500),
-    ]
-    assert items[0].refund_id == "rfd_1"
-    settle_status(books)
-    assert books.balances()[f"seller_payable:{seller}"] == 0
-    assert books.balances()["bank"] == -(177_000 + 41_250)
     assert_books_sound(books)
 
 

@@ -29,6 +29,11 @@ BLOCKING_CHECKS = (
     "day_clearing_equals_day_captures",
     "settlements_have_captures_groups_and_items",
     "bounties_posted_and_owed",
+    "completed_refunds_in_the_subledger",
+    "refund_entries_equal_their_rows",
+    "refunds_within_their_orders",
+    "clawbacks_owed_by_their_sellers",
+    "stray_payments_posted_and_refunded",
     "payouts_in_transit_equals_in_flight_payouts",
     "payout_items_add_up",
     "items_covered_by_their_live_payout_items",
@@ -70,7 +75,7 @@ def test_every_check_passes_and_is_stored_on_a_good_day(books: Books) -> None:
     assert result.success
     evaluations = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
     assert evaluations == dict.fromkeys(BLOCKING_CHECKS, True)
-    assert books.one("SELECT count(*) AS n FROM check_results WHERE passed").n == len(BLOCKING_CHECKS) == 15
+    assert books.one("SELECT count(*) AS n FROM check_results WHERE passed").n == len(BLOCKING_CHECKS) == 20
 
 
 def test_analyst_reads_analytics_and_nothing_else(books: Books) -> None:

@@ -45,17 +45,22 @@ def test_order_paid_then_settled_after_the_hold(books: Books) -> None:
     assert books.balances()[f"seller_payable:{seller}"] == -88_500  # settlement moves no money twice
     # One statement for the seller's day, not one notification per order; no destination, so no payout.
     statement = books.one("SELECT user_id, event_type, payload FROM notifications WHERE dedupe_key = :k",
-                          k=f"settlement_statement:settlement:{D}:{seller}")  # fmt: skip
+                          k=f"settlement_statement:{D}:{seller}")  # fmt: skip
     assert (statement.user_id, statement.event_type) == (seller, "settlement_statement")
     assert statement.payload == {
         "settlement_date": D.isoformat(),
-        "statement_id": f"settlement:{D}:{seller}",
+        "statement_id": f"{D}:{seller}",
         "orders": 1,
         "gross_paise": 100_000,
         "platform_fee_paise": 10_000,
         "gateway_fee_paise": 1_500,
         "net_paise": 88_500,
+        "refunds": 0,
+        "refund_paise": 0,
+        "clawback_paise": 0,
         "payout_id": None,
+        "payout_paise": 0,
+        "balance_paise": 88_500,  # owed, not paid: no payout destination
     }
     revenue = books.one("SELECT * FROM analytics.daily_revenue WHERE day = :d", d=D - dt.timedelta(days=2))
     assert (revenue.orders_paid, revenue.gmv_paise, revenue.platform_fee_paise, revenue.gateway_fee_paise) == (
