@@ -1,8 +1,8 @@
 """Refund submission throughput against the sandbox (zero latency), with its baseline in the same run.
 
 Baseline: bare `PhonePeClient.create_refund` calls, same concurrency, nothing recorded. Ours:
-`submit_due` over the same number of approved refunds, i.e. per refund a row-locked claim, the
-attempt row committed before the call, and the answer and the refund's new state committed after.
+`submit_due` over the same number of approved refunds, i.e. per batch of refunds a row-locked claim,
+their attempt rows committed before the first call, and their answers and new states committed after.
 The difference per refund is our bookkeeping overhead. Target: ours within 1.5x of the baseline.
 """
 
@@ -67,7 +67,7 @@ def main() -> None:
     overhead_ms = (ours - baseline) / REFUNDS * 1000
     print(
         f"overhead per refund: {overhead_ms:.2f} ms wall, {overhead_ms * CONCURRENCY:.2f} ms per worker "
-        "(claim, attempt row committed before the call, answer and state committed after)"
+        "(its share of the batch's claim, attempts committed before the calls, answers and states after)"
     )
     report(f"submit {REFUNDS} refunds", ours, baseline)
 

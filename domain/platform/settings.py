@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     refund_poll_base_s: float = Field(default=60.0, gt=0)
     refund_concurrency: int = Field(default=4, ge=1, le=64)
     refund_requests_per_second: float = Field(default=20.0, gt=0)
+    refund_batch_size: int = Field(default=20, ge=1, le=500)
     order_min_paise: int = Field(default=100, ge=1)
     order_max_paise: int = Field(default=100_000_000, ge=1)
 
