@@ -1,0 +1,239 @@
+"""Reports in, classes and breaks out. The caller owns the transaction.
+
+A report is stored whole or not at all: the raw bytes and their SHA-256, then every row, paise exact.
+The same file twice is the first import again; a different file for a day already imported is that
+day's next version. Reconciling a version rewrites its items (derived), opens or sees again its
+breaks (stable ids), clears the day's breaks it no longer finds, and writes the day's statement to
+`analytics.recon_daily`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from domain.analytics.tables import recon_daily
+from domain.outbox import events, outbox
+from domain.platform.clock import Day
+from domain.platform.sql import statement
+from domain.reconciliation import rules
+from domain.reconciliation.gateway import SettlementReport
+from domain.reconciliation.tables import gateway_report_rows, gateway_reports, recon_items
+
+
+@dataclass(frozen=True, slots=True)
+class StoredReport:
+    report_id: int
+    report_date: dt.date
+    version: int
+    sha256: str
+    rows: int
+    settled_paise: int
+    created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StatementLine:
+    klass: str
+    items: int
+    expected_paise: int
+    reported_paise: int
+    difference_paise: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciliation:
+    """One report version against the day's books."""
+
+    report: StoredReport
+    report_total_paise: int
+    books_total_paise: int
+    residual_paise: int
+    lines: tuple[StatementLine, ...]
+    new_exceptions: dict[str, int] = field(default_factory=dict)
+    cleared_exceptions: int = 0
+
+    @property
+    def difference_paise(self) -> int:
+        return self.report_total_paise - self.books_total_paise
+
+    def count(self, klass: str) -> int:
+        return next((line.items for line in self.lines if line.klass == klass), 0)
+
+
+def store_report(
+    conn: sa.Connection,
+    content: bytes,
+    report: SettlementReport,
+    *,
+    report_date: dt.date,
+    source: str,
+    received_by: str,
+    filename: str | None = None,
+) -> StoredReport:
+    """Keep a parsed report with its raw bytes; the same bytes again return the first import."""
+    digest = hashlib.sha256(content).hexdigest()
+    conn.execute(
+        sa.text("SELECT pg_advisory_xact_lock(hashtext('gateway_report:' || :day))"), {"day": str(report_date)}
+    )
+    existing = conn.execute(sa.select(gateway_reports).where(gateway_reports.c.sha256 == digest)).one_or_none()
+    if existing is not None:
+        return _stored(existing, created=False)
+    version = conn.execute(
+        sa.select(sa.func.coalesce(sa.func.max(gateway_reports.c.version), 0) + 1).where(
+            gateway_reports.c.report_date == report_date
+        )
+    ).scalar_one()
+    row = conn.execute(
+        sa.insert(gateway_reports)
+        .values(
+            report_date=report_date,
+            version=version,
+            sha256=digest,
+            source=source,
+            filename=filename,
+            content=content,
+            row_count=len(report.rows),
+            settled_paise=report.settled_paise,
+            received_by=received_by,
+        )
+        .returning(gateway_reports)
+    ).one()
+    if report.rows:
+        conn.execute(sa.insert(gateway_report_rows), [_row_values(row.report_id, r) for r in report.rows])
+    return _stored(row, created=True)
+
+
+def latest_report(conn: sa.Connection, report_date: dt.date) -> StoredReport | None:
+    row = conn.execute(
+        sa.select(gateway_reports)
+        .where(gateway_reports.c.report_date == report_date)
+        .order_by(gateway_reports.c.version.desc())
+        .limit(1)
+    ).one_or_none()
+    return None if row is None else _stored(row, created=False)
+
+
+def reconcile(
+    conn: sa.Connection, report: StoredReport, *, now: dt.datetime, settlement_window_days: int
+) -> Reconciliation:
+    """Classify the version's rows and the day's expected items, keep the breaks, write the statement."""
+    day = Day.of(report.report_date)
+    missing_is_break = now.date() > report.report_date + dt.timedelta(days=settlement_window_days)
+    conn.execute(sa.delete(recon_items).where(recon_items.c.report_id == report.report_id))
+    conn.execute(
+        statement("reconciliation/classify"),
+        {**day.params, "report_id": report.report_id, "missing_is_break": missing_is_break},
+    )
+    params = {"report_id": report.report_id, "day": report.report_date, "now": now}
+    seen = conn.execute(
+        statement("reconciliation/exceptions"), {**params, "break_classes": list(rules.BREAK_CLASSES)}
+    ).all()
+    new = [row for row in seen if row.new]
+    cleared = conn.execute(
+        statement("reconciliation/clear_exceptions"), {**params, "seen": [row.exception_id for row in seen]}
+    ).all()
+    result = _statement(conn, report, day)
+    result = Reconciliation(
+        report=report,
+        report_total_paise=result.report_total_paise,
+        books_total_paise=result.books_total_paise,
+        residual_paise=result.residual_paise,
+        lines=result.lines,
+        new_exceptions=dict(Counter(row.klass for row in new)),
+        cleared_exceptions=len(cleared),
+    )
+    _write_daily(conn, result)
+    if new:
+        found = events.ReconBreaksFound(
+            report_date=report.report_date.isoformat(),
+            report_id=report.report_id,
+            version=report.version,
+            new_exceptions=len(new),
+            classes=result.new_exceptions,
+            difference_paise=sum(int(row.difference_paise) for row in new),
+        )
+        outbox.write(conn, [events.recon_breaks_found(found)])
+    return result
+
+
+def _statement(conn: sa.Connection, report: StoredReport, day: Day) -> Reconciliation:
+    rows = conn.execute(
+        statement("reconciliation/statement"),
+        {**day.params, "report_id": report.report_id, "classes": list(rules.CLASSES)},
+    ).all()
+    first = rows[0]
+    return Reconciliation(
+        report=report,
+        report_total_paise=int(first.report_total_paise),
+        books_total_paise=int(first.books_total_paise),
+        residual_paise=int(first.residual_paise),
+        lines=tuple(
+            StatementLine(
+                row.klass, int(row.items), int(row.expected_paise), int(row.reported_paise), int(row.difference_paise)
+            )
+            for row in rows
+        ),
+    )
+
+
+def _write_daily(conn: sa.Connection, result: Reconciliation) -> None:
+    day = result.report.report_date
+    conn.execute(sa.delete(recon_daily).where(recon_daily.c.report_date == day))
+    conn.execute(
+        sa.insert(recon_daily),
+        [
+            {
+                "report_date": day,
+                "class": line.klass,
+                "report_version": result.report.version,
+                "items": line.items,
+                "expected_paise": line.expected_paise,
+                "reported_paise": line.reported_paise,
+                "difference_paise": line.difference_paise,
+                "report_total_paise": result.report_total_paise,
+                "books_total_paise": result.books_total_paise,
+                "residual_paise": result.residual_paise,
+            }
+            for line in result.lines
+        ],
+    )
+
+
+def _stored(row: Any, *, created: bool) -> StoredReport:
+    return StoredReport(
+        report_id=int(row.report_id),
+        report_date=row.report_date,
+        version=int(row.version),
+        sha256=row.sha256,
+        rows=int(row.row_count),
+        settled_paise=int(row.settled_paise),
+        created=created,
+    )
+
+
+def _row_values(report_id: int, row: Any) -> dict[str, Any]:
+    return {
+        "report_id": report_id,
+        "line": row.line,
+        "payment_type": row.payment_type,
+        "merchant_reference_id": row.merchant_reference_id,
+        "phonepe_reference_id": row.phonepe_reference_id,
+        "payer": row.payer,
+        "instrument": row.instrument,
+        "created_at": row.created_at,
+        "transaction_at": row.transaction_at,
+        "settlement_date": row.settlement_date,
+        "bank_reference_no": row.bank_reference_no,
+        "amount_paise": row.amount_paise,
+        "fee_paise": row.fee_paise,
+        "igst_paise": row.igst_paise,
+        "cgst_paise": row.cgst_paise,
+        "sgst_paise": row.sgst_paise,
+        "settled_paise": row.settled_paise,
+    }

@@ -1,0 +1,149 @@
+"""Reconciliation worked examples to the paisa: a day of payments and a refund, the sandbox's report
+with planted anomalies downloaded over HTTP, every item classified once, the residual 0.
+
+The sandbox reports the day the gateway made each payment and refund, which is today, so the
+examples run on today's IST date. Gateway fee 1.5% and GST 18% on the fee, as the schedule says:
+a payment of Rs 100 settles 10_000 - 150 - 27 = 9_823 paise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from domain.platform.clock import Day
+from domain.reconciliation import workflow
+from domain.reconciliation.store import Reconciliation
+from tests.scenarios import refunds
+from tests.scenarios.books import Books
+
+WINDOW_DAYS = 3
+
+
+def _day(books: Books) -> tuple[dt.datetime, Day]:
+    now = dt.datetime.now(dt.UTC)
+    return now, Day.containing(now)
+
+
+def _reconcile(books: Books, day: Day, now: dt.datetime) -> Reconciliation:
+    client = books.sandbox.phonepe_client()
+    try:
+        workflow.fetch_report(books.engine, client, day.date)
+    finally:
+        client.close()
+    result = workflow.reconcile_day(books.engine, day.date, now=now, settlement_window_days=WINDOW_DAYS)
+    assert result is not None
+    return result
+
+
+def _items(books: Books, report_id: int) -> dict[str, list[tuple[Any, ...]]]:
+    by_class: dict[str, list[tuple[Any, ...]]] = {}
+    for row in books.rows(
+        "SELECT class, reference_id, expected_paise, reported_paise FROM recon_items WHERE report_id = :r "
+        "ORDER BY item_no",
+        r=report_id,
+    ):
+        by_class.setdefault(row[0], []).append(tuple(row[1:]))
+    return by_class
+
+
+def test_every_planted_anomaly_is_classified_once_and_the_residual_is_zero(books: Books) -> None:
+    now, day = _day(books)
+    buyer, seller = books.user("buyer"), books.user("seller")
+    paid_at = max(now - dt.timedelta(minutes=5), day.start + dt.timedelta(seconds=1))
+    matched, short, missing, twice, overcharged, late, refunded = (
+        books.paid_order(buyer, seller, 10_000, paid_at) for _ in range(7)
+    )
+    books.settle(day.date)
+    refund = refunds.request(books, refunded, 4_000, now)
+    refunds.refund_now(books, now)
+    books.sandbox.configure(
+        report_anomalies={
+            "amount_diff": {short: -1_000, refund.refund_id: 100},
+            "missing": [missing],
+            "duplicate": [twice],
+            "fee_diff": {overcharged: 50},
+            "late": [late],
+            "unknown_count": 1,
+        }
+    )
+
+    result = _reconcile(books, day, now)
+
+    items = _items(books, result.report.report_id)
+    assert {klass: sorted(ref for ref, *_ in rows) for klass, rows in items.items() if klass != "missing_in_books"} == {
+        "matched": sorted([matched, twice, refunded]),
+        "amount_mismatch": [short],
+        "fee_mismatch": [overcharged],
+        "duplicate": [twice],
+        "refund_mismatch": [refund.refund_id],
+        "missing_in_report_pending": sorted([missing, late]),
+    }
+    [(unknown, unknown_expected, unknown_reported)] = items["missing_in_books"]
+    assert unknown.startswith("UNKNOWN_0_") and unknown_expected == 0 and unknown_reported > 0
+    # Short: 9_000 reported, fee 135, GST bps_of(135, 1800) = 24: 8_841 against 9_823.
+    assert items["amount_mismatch"] == [(short, 9_823, 8_841)]
+    # Overcharged: fee 150 + 50 = 200, GST 36: 9_764 against 9_823.
+    assert items["fee_mismatch"] == [(overcharged, 9_823, 9_764)]
+    assert items["duplicate"] == [(twice, 0, 9_823)]
+    # The refund of 4_000 reported as 4_100 going back to the buyer.
+    assert items["refund_mismatch"] == [(refund.refund_id, -4_000, -4_100)]
+    assert sorted(items["missing_in_report_pending"]) == sorted([(missing, 9_823, 0), (late, 9_823, 0)])
+
+    # Books: 7 payments of 9_823 less the refund of 4_000 = 64_761. Report: matched 2 x 9_823, the
+    # short 8_841, the duplicate 9_823 twice, the overcharged 9_764, the refund -4_100, the unknown.
+    assert result.books_total_paise == 7 * 9_823 - 4_000
+    assert result.report_total_paise == 4 * 9_823 + 8_841 + 9_764 - 4_100 + unknown_reported
+    assert result.residual_paise == 0
+    differences = {line.klass: line.difference_paise for line in result.lines if line.items}
+    assert differences == {
+        "matched": 0,
+        "amount_mismatch": 8_841 - 9_823,
+        "fee_mismatch": 9_764 - 9_823,
+        "refund_mismatch": -100,
+        "missing_in_report_pending": -2 * 9_823,
+        "missing_in_books": unknown_reported,
+        "duplicate": 9_823,
+    }
+    assert sum(differences.values()) == result.difference_paise
+    # Five breaks (pending items are not breaks yet), one finance alert naming them.
+    assert result.new_exceptions == {
+        "amount_mismatch": 1, "fee_mismatch": 1, "refund_mismatch": 1, "missing_in_books": 1, "duplicate": 1,
+    }  # fmt: skip
+    alerts = books.rows("SELECT payload FROM notifications WHERE event_type = 'recon_breaks_found'")
+    assert [alert.payload["new_exceptions"] for alert in alerts] == [5]
+
+
+def test_re_running_a_day_changes_nothing_and_a_late_row_clears_its_break(books: Books) -> None:
+    now, day = _day(books)
+    buyer, seller = books.user("buyer"), books.user("seller")
+    paid_at = max(now - dt.timedelta(minutes=5), day.start + dt.timedelta(seconds=1))
+    on_time, late = (books.paid_order(buyer, seller, 10_000, paid_at) for _ in range(2))
+    books.settle(day.date)
+    books.sandbox.configure(report_anomalies={"late": [late]})
+    after_window = now + dt.timedelta(days=WINDOW_DAYS + 1)
+
+    first = _reconcile(books, day, after_window)
+    exceptions = books.rows("SELECT exception_id, class AS klass, reference_id, status FROM recon_exceptions")
+    assert [(e.klass, e.reference_id, e.status) for e in exceptions] == [("missing_in_report", late, "open")]
+    again = _reconcile(books, day, after_window)
+    assert again.report.report_id == first.report.report_id and not again.report.created  # the same file
+    assert books.rows("SELECT exception_id, class AS klass, reference_id, status FROM recon_exceptions") == exceptions
+    assert again.lines == first.lines and again.new_exceptions == {}
+
+    # The next day's report lists the late payment; re-running the day finds it settled later.
+    tomorrow = Day.of(day.date + dt.timedelta(days=1))
+    client = books.sandbox.phonepe_client()
+    try:
+        workflow.fetch_report(books.engine, client, tomorrow.date)
+    finally:
+        client.close()
+    cleared = workflow.reconcile_day(books.engine, day.date, now=after_window, settlement_window_days=WINDOW_DAYS)
+    assert cleared is not None and cleared.cleared_exceptions == 1 and cleared.residual_paise == 0
+    assert {line.klass: line.items for line in cleared.lines if line.items} == {"matched": 1, "settled_later": 1}
+    [resolved] = books.rows("SELECT status, resolution, resolved_by FROM recon_exceptions")
+    assert tuple(resolved) == ("resolved", "cleared", "reconciliation")
+    next_day = workflow.reconcile_day(books.engine, tomorrow.date, now=after_window, settlement_window_days=WINDOW_DAYS)
+    assert next_day is not None and next_day.residual_paise == 0
+    assert {line.klass: line.items for line in next_day.lines if line.items} == {"late_settlement": 1}
+    assert next_day.difference_paise == 9_823
