@@ -1,9 +1,10 @@
 """The sandbox's settlement report: what PhonePe would settle for one day, with chosen anomalies.
 
 Report date D lists the payments and completed refunds whose transaction time falls on D (IST),
-settled on D + `settlement_lag_days`, except those chosen late, which the report of D + 1 lists. Each payment row carries the gateway fee (fee_bps of the
-amount) and GST on that fee (gst_bps), both negative; a refund row is a negative Amount with no fee.
-One bank transfer (one UTR) settles a day.
+settled on D + `settlement_lag_days`, except those chosen late, which the report of D + 1 lists.
+Each payment row carries the gateway fee (fee_bps of the amount) and GST on that fee (gst_bps),
+both negative; a refund row is a negative Amount with no fee. One bank transfer (one UTR) settles
+a day.
 """
 
 from __future__ import annotations

@@ -118,7 +118,7 @@ def test_re_running_a_day_changes_nothing_and_a_late_row_clears_its_break(books:
     now, day = _day(books)
     buyer, seller = books.user("buyer"), books.user("seller")
     paid_at = max(now - dt.timedelta(minutes=5), day.start + dt.timedelta(seconds=1))
-    on_time, late = (books.paid_order(buyer, seller, 10_000, paid_at) for _ in range(2))
+    _on_time, late = (books.paid_order(buyer, seller, 10_000, paid_at) for _ in range(2))
     books.settle(day.date)
     books.sandbox.configure(report_anomalies={"late": [late]})
     after_window = now + dt.timedelta(days=WINDOW_DAYS + 1)
