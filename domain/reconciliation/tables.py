@@ -68,9 +68,6 @@ gateway_report_rows = Table(
     Column("sgst_paise", BigInteger, nullable=False),
     Column("settled_paise", BigInteger, nullable=False),
     CheckConstraint(in_values("payment_type", PAYMENT_TYPES), name="payment_type"),
-    CheckConstraint(
-        "settled_paise = amount_paise + fee_paise + igst_paise + cgst_paise + sgst_paise", name="settled_adds_up"
-    ),
     Index(None, "merchant_reference_id"),
 )
 

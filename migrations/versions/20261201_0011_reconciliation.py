@@ -105,10 +105,6 @@ def upgrade() -> None:
         sa.Column("sgst_paise", sa.BigInteger(), nullable=False),
         sa.Column("settled_paise", sa.BigInteger(), nullable=False),
         sa.CheckConstraint("payment_type IN ('PAYMENT', 'REFUND')", name=op.f("ck_gateway_report_rows_payment_type")),
-        sa.CheckConstraint(
-            "settled_paise = amount_paise + fee_paise + igst_paise + cgst_paise + sgst_paise",
-            name=op.f("ck_gateway_report_rows_settled_adds_up"),
-        ),
         sa.ForeignKeyConstraint(
             ["report_id"], ["gateway_reports.report_id"], name=op.f("fk_gateway_report_rows_report_id_gateway_reports")
         ),
