@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from assets import checks
 from assets.partitions import daily_partitions
-from assets.resources import PaymentsGatewayResource, PostgresResource, SettingsResource
+from assets.resources import PaymentsGatewayResource, PayoutsGatewayResource, PostgresResource, SettingsResource
 from domain.money import format_rupees
 from domain.reconciliation import statement, workflow
 from domain.reconciliation.store import Reconciliation
@@ -53,6 +53,33 @@ def settlement_report(
     partitions_def=daily_partitions,
     group_name="reconciliation",
     deps=[settlement_report],
+    description="The gateway-to-bank settlement of the day's report, one entry per settlement batch (UTR) whose "
+    "bank credit has arrived: +bank, -gateway clearing, +GST input credit, the gap to recon suspense. A transfer "
+    "that differs from its batch's rows is a break of its own.",
+)
+def gateway_settlements(
+    context: dg.AssetExecutionContext, db: PostgresResource, razorpayx: PayoutsGatewayResource
+) -> dg.MaterializeResult:
+    day = dt.date.fromisoformat(context.partition_key)
+    with contextlib.closing(razorpayx.client()) as bank:
+        outcome = workflow.post_cash(db.engine, bank, day, now=_now())
+    if outcome is None:
+        raise dg.Failure(f"no settlement report for {day} was received")
+    posted, waiting = outcome
+    return dg.MaterializeResult(
+        metadata={
+            "batches_posted": len(posted),
+            "batches_waiting_for_the_bank": dg.MetadataValue.json(waiting),
+            "bank_paise": sum(batch.transfer_paise for batch in posted),
+            "suspense_paise": sum(batch.suspense_paise for batch in posted),
+        }
+    )
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    group_name="reconciliation",
+    deps=[settlement_report, gateway_settlements],
     check_specs=[
         dg.AssetCheckSpec(
             BALANCED,
@@ -184,5 +211,5 @@ def import_settlement_report_op(
     return {"report_id": stored.report_id, "version": stored.version, "residual_paise": result.residual_paise}
 
 
-ASSETS = [settlement_report, recon_statement]
+ASSETS = [settlement_report, gateway_settlements, recon_statement]
 CHECKS: list[dg.AssetChecksDefinition] = []

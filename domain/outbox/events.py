@@ -329,6 +329,6 @@ def stray_payment_refunded(stray: StrayPayment) -> OutboxRow:
     return _to_finance(f"stray_payment:{stray['order_id']}", "stray_payment_refunded", stray)
 
 
-def recon_breaks_found(found: ReconBreaksFound) -> OutboxRow:
-    """Finance hears once per report version of the breaks it opened."""
-    return _to_finance(f"recon:{found['report_id']}:breaks", "recon_breaks_found", found)
+def recon_breaks_found(found: ReconBreaksFound, scope: Literal["items", "batches"]) -> OutboxRow:
+    """Finance hears once per report version of the breaks its rows opened, and once of its batches'."""
+    return _to_finance(f"recon:{found['report_id']}:{scope}", "recon_breaks_found", found)

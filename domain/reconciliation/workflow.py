@@ -9,8 +9,8 @@ from pathlib import Path
 import sqlalchemy as sa
 import structlog
 
-from domain.reconciliation import store
-from domain.reconciliation.gateway import SettlementReportGateway
+from domain.reconciliation import cash, store
+from domain.reconciliation.gateway import BankStatementGateway, SettlementReportGateway
 from domain.reconciliation.store import Reconciliation, StoredReport
 
 log = structlog.get_logger(__name__)
@@ -49,6 +49,25 @@ def reconcile_day(
         cleared_exceptions=result.cleared_exceptions,
     )
     return result
+
+
+def post_cash(
+    engine: sa.Engine, bank: BankStatementGateway, report_date: dt.date, *, now: dt.datetime
+) -> tuple[list[cash.PostedBatch], list[str]] | None:
+    """Post the settlement batches of the day's latest report whose bank credits have arrived (read
+    from the bank statement for each batch's settlement date); the UTRs still waiting. None without
+    a report."""
+    with engine.begin() as conn:
+        report = store.latest_report(conn, report_date)
+        if report is None:
+            return None
+        dates = sorted({batch.settlement_date for batch in cash.batches(conn, report)})
+    credits = [credit for day in dates for credit in bank.bank_credits(day)]
+    with engine.begin() as conn:
+        posted, waiting = cash.post_batches(conn, report, credits, now=now)
+    log.info("settlement_batches_posted", report_date=report_date.isoformat(), posted=len(posted),
+             waiting=len(waiting), suspense_paise=sum(batch.suspense_paise for batch in posted))  # fmt: skip
+    return posted, waiting
 
 
 def _keep(

@@ -41,6 +41,21 @@ CREATE OR REPLACE FUNCTION recon_exception_id(report_date date, class text, paym
         concat_ws('|', report_date::text, class, payment_type, reference_id, occurrence::text), 'UTF8')), 'hex'), 24);
 """
 
+ACCOUNT_TYPES_0010 = (
+    "gateway_clearing", "bank", "payouts_in_transit", "seller_payable", "scout_payable", "platform_revenue",
+    "bounty_expense", "recon_suspense",
+)  # fmt: skip
+ACCOUNT_TYPES = (*ACCOUNT_TYPES_0010, "gst_input_credit")
+
+
+def _account_types(types: tuple[str, ...]) -> None:
+    op.drop_constraint(op.f("ck_ledger_accounts_account_type"), "ledger_accounts", type_="check")
+    listed = ", ".join(f"'{name}'" for name in types)
+    op.create_check_constraint(
+        op.f("ck_ledger_accounts_account_type"), "ledger_accounts", f"account_type IN ({listed})"
+    )
+
+
 IMMUTABLE_REPORTS = """
 CREATE TRIGGER gateway_reports_append_only BEFORE UPDATE OR DELETE ON gateway_reports
     FOR EACH ROW EXECUTE FUNCTION ledger_refuse_mutation();
@@ -185,9 +200,11 @@ def upgrade() -> None:
     op.execute(FEE_SCHEDULE_PERIODS)
     op.execute(IMMUTABLE_REPORTS)
     op.execute(RECON_EXCEPTION_ID)
+    _account_types(ACCOUNT_TYPES)
 
 
 def downgrade() -> None:
+    _account_types(ACCOUNT_TYPES_0010)
     op.execute("DROP FUNCTION recon_exception_id(date, text, text, text, integer)")
     op.execute(FEE_SCHEDULE_PERIODS_0008)
     op.drop_column("fee_schedules", "gateway_gst_bps")

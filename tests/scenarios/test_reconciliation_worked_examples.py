@@ -15,7 +15,7 @@ from domain.platform.clock import Day
 from domain.reconciliation import workflow
 from domain.reconciliation.store import Reconciliation
 from tests.scenarios import refunds
-from tests.scenarios.books import Books
+from tests.scenarios.books import Books, assert_books_sound
 
 WINDOW_DAYS = 3
 
@@ -147,3 +147,42 @@ def test_re_running_a_day_changes_nothing_and_a_late_row_clears_its_break(books:
     assert next_day is not None and next_day.residual_paise == 0
     assert {line.klass: line.items for line in next_day.lines if line.items} == {"late_settlement": 1}
     assert next_day.difference_paise == 9_823
+
+
+def test_the_bank_transfer_is_posted_per_batch_and_its_gaps_held_in_suspense(books: Books) -> None:
+    now, day = _day(books)
+    buyer, seller = books.user("buyer"), books.user("seller")
+    paid_at = max(now - dt.timedelta(minutes=5), day.start + dt.timedelta(seconds=1))
+    orders = [books.paid_order(buyer, seller, 10_000, paid_at) for _ in range(3)]
+    books.settle(day.date)
+    books.sandbox.configure(
+        report_anomalies={"amount_diff": {orders[1]: -1_000}, "transfer_diff": {day.date.isoformat(): -5}}
+    )
+    _reconcile(books, day, now)
+
+    bank = books.sandbox.razorpayx_client()
+    try:
+        outcome = workflow.post_cash(books.engine, bank, day.date, now=now)
+        again = workflow.post_cash(books.engine, bank, day.date, now=now)
+    finally:
+        bank.close()
+    assert outcome is not None and again is not None
+    [batch], waiting = outcome
+    # Rows: 9_823 + 8_841 (the short one: 9_000 less fee 135 and GST 24) + 9_823 = 28_487; the bank got 5 less.
+    assert (batch.rows_settled_paise, batch.transfer_paise, waiting) == (28_487, 28_482, [])
+    # Clearing held 3 x 9_850 = 29_550; the GST on the fees, 3 x 27 = 81, is the platform's input credit;
+    # suspense keeps 29_550 - 81 - 28_482 = 987: the short row's 982 and the transfer's 5.
+    assert batch.suspense_paise == 987
+    assert again[0][0].entry_id == batch.entry_id  # posted once
+    balances = books.balances()
+    assert {account: balances.get(account, 0) for account in ("bank", "gateway_clearing", "gst_input_credit",
+            "recon_suspense")} == {"bank": 28_482, "gateway_clearing": 0, "gst_input_credit": 81,
+                                   "recon_suspense": 987}  # fmt: skip
+    breaks = books.rows(
+        "SELECT class AS klass, reference_id, expected_paise, reported_paise FROM recon_exceptions ORDER BY class"
+    )
+    assert [tuple(row) for row in breaks] == [
+        ("amount_mismatch", orders[1], 9_823, 8_841),
+        ("batch_total_mismatch", batch.utr, 28_487, 28_482),
+    ]
+    assert_books_sound(books)
