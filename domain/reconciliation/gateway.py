@@ -1,6 +1,8 @@
-"""The settlement-report port: what the gateway says it settled to our bank for one day.
+"""The settlement-report and bank-statement ports: what the gateway says it settled to our bank for
+one day, and what the bank says it actually received.
 
-`gateways.phonepe` downloads and parses the report; rows are paise exact.
+`gateways.phonepe` downloads and parses the report; rows are paise exact. `gateways.razorpayx` reads
+the credits of our current account, so a batch (UTR) is posted at the amount the bank received.
 """
 
 from __future__ import annotations
@@ -59,4 +61,20 @@ class SettlementReportGateway(Protocol):
 
     def parse_settlement_report(self, content: bytes, report_date: dt.date) -> SettlementReport:
         """Parse a file finance received another way, exactly as a downloaded one; refuse it whole."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class BankCredit:
+    """One credit to our bank account; `utr` is the bank reference that names the settlement batch."""
+
+    utr: str
+    value_date: dt.date
+    amount_paise: int
+    transaction_id: str
+
+
+class BankStatementGateway(Protocol):
+    def bank_credits(self, value_date: dt.date) -> tuple[BankCredit, ...]:
+        """Every credit that arrived on `value_date` (IST), read in full or refused."""
         ...

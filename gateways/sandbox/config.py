@@ -20,6 +20,7 @@ Endpoint = Literal[
     "payout_create",
     "payout_fetch",
     "payout_list",
+    "account_statement",
 ]
 PayoutOutcome = Literal["processed", "failed", "reversed", "processing"]
 RefundOutcome = Literal["COMPLETED", "FAILED", "PENDING"]
@@ -62,6 +63,9 @@ class ReportAnomalies(_Strict):
     amount_diff: dict[str, int] = Field(default_factory=dict, description="Paise added to a row's Amount.")
     fee_diff: dict[str, int] = Field(default_factory=dict, description="Paise more fee charged on a payment row.")
     late: list[str] = Field(default_factory=list, description="Reference ids listed in the next day's report.")
+    transfer_diff: dict[str, int] = Field(
+        default_factory=dict, description="Report day (YYYY-MM-DD) -> paise added to that day's bank credit."
+    )
     unknown_count: int = Field(default=0, ge=0, le=10_000, description="Rows for transactions never made.")
     missing_rate: float = Field(default=0.0, ge=0, le=1)
     duplicate_rate: float = Field(default=0.0, ge=0, le=1)
