@@ -51,6 +51,10 @@ looked_up AS (
         FROM captures c JOIN fee_schedules f ON f.fee_schedule_id = c.fee_schedule_id
         WHERE j.payment_type = 'PAYMENT' AND c.order_id = j.reference_id
         UNION ALL
+        SELECT s.gateway_amount_paise, s.gateway_fee_paise + bps_of(s.gateway_fee_paise, p.gateway_gst_bps)
+        FROM stray_payments s JOIN fee_schedule_periods p ON :day >= p.effective_from AND :day < p.effective_to
+        WHERE j.payment_type = 'PAYMENT' AND s.order_id = j.reference_id AND s.gateway_amount_paise IS NOT NULL
+        UNION ALL
         SELECT -x.refund_paise, 0 FROM order_refunds x WHERE j.payment_type = 'REFUND' AND x.refund_id = j.reference_id
     ) b ON NOT j.expected AND j.occurrence = 1
 ),
@@ -62,8 +66,8 @@ classified AS (
                    CASE WHEN l.reported_later THEN 'settled_later'
                         WHEN :missing_is_break THEN 'missing_in_report'
                         ELSE 'missing_in_report_pending' END
-               WHEN NOT l.expected AND l.books_amount IS NULL THEN
-                   CASE WHEN l.stray THEN 'paid_after_cancellation' ELSE 'missing_in_books' END
+               WHEN l.stray THEN 'paid_after_cancellation'
+               WHEN NOT l.expected AND l.books_amount IS NULL THEN 'missing_in_books'
                WHEN coalesce(l.expected_amount, l.books_amount) <> l.reported_amount THEN
                    CASE WHEN l.payment_type = 'REFUND' THEN 'refund_mismatch' ELSE 'amount_mismatch' END
                WHEN coalesce(l.expected_charges, l.books_charges) <> l.reported_charges THEN 'fee_mismatch'

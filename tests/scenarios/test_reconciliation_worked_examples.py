@@ -11,7 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import sqlalchemy as sa
+
+from domain.orders.tables import orders
 from domain.platform.clock import Day
+from domain.platform.ids import new_id
 from domain.reconciliation import workflow
 from domain.reconciliation.store import Reconciliation
 from tests.scenarios import refunds
@@ -34,6 +38,19 @@ def _reconcile(books: Books, day: Day, now: dt.datetime) -> Reconciliation:
     result = workflow.reconcile_day(books.engine, day.date, now=now, settlement_window_days=WINDOW_DAYS)
     assert result is not None
     return result
+
+
+def _cancelled_order(books: Books, buyer: str, seller: str, amount_paise: int) -> str:
+    order_id = new_id("ord")
+    created = dt.datetime.now(dt.UTC) - dt.timedelta(hours=3)
+    with books.engine.begin() as conn:
+        conn.execute(
+            sa.insert(orders).values(
+                order_id=order_id, buyer_id=buyer, seller_id=seller, listing_id="lst_1", amount_paise=amount_paise,
+                status="cancelled", cancelled_at=created + dt.timedelta(hours=1), created_at=created,
+            )
+        )  # fmt: skip
+    return order_id
 
 
 def _items(books: Books, report_id: int) -> dict[str, list[tuple[Any, ...]]]:
@@ -185,4 +202,42 @@ def test_the_bank_transfer_is_posted_per_batch_and_its_gaps_held_in_suspense(boo
         ("amount_mismatch", orders[1], 9_823, 8_841),
         ("batch_total_mismatch", batch.utr, 28_487, 28_482),
     ]
+    assert_books_sound(books)
+
+
+def test_a_payment_after_cancellation_is_its_own_break_and_its_refund_matches(books: Books) -> None:
+    now, day = _day(books)
+    buyer, seller = books.user("buyer"), books.user("seller")
+    paid_at = max(now - dt.timedelta(minutes=5), day.start + dt.timedelta(seconds=1))
+    sale = books.paid_order(buyer, seller, 10_000, paid_at)
+    books.settle(day.date)
+    stray_order = _cancelled_order(books, buyer, seller, 25_000)
+    books.sandbox.pay(stray_order, 25_000)  # paid anyway: a stray payment, refunded in full by the system
+    books.sandbox.flush()
+    refunds.store_webhooks(books)
+    refunds.check_strays(books, dt.datetime.now(dt.UTC))  # stray reports are stamped by the database's clock
+    refunds.refund_now(books, dt.datetime.now(dt.UTC))
+
+    result = _reconcile(books, day, now)
+    items = _items(books, result.report.report_id)
+    [refund_id] = [row.refund_id for row in books.rows("SELECT refund_id FROM refunds WHERE kind = 'stray'")]
+    # The stray: 25_000 less fee 375 and GST 68 = 24_557, which our books know; its refund -25_000 matches.
+    assert items["paid_after_cancellation"] == [(stray_order, 0, 24_557)]
+    assert sorted(items["matched"]) == sorted([(sale, 9_823, 9_823), (refund_id, -25_000, -25_000)])
+    assert result.residual_paise == 0
+    [stray_break] = books.rows("SELECT class AS klass, expected_paise, reported_paise FROM recon_exceptions")
+    assert tuple(stray_break) == ("paid_after_cancellation", 24_557, 24_557)  # nothing in suspense for it
+
+    bank = books.sandbox.razorpayx_client()
+    try:
+        outcome = workflow.post_cash(books.engine, bank, day.date, now=now)
+    finally:
+        bank.close()
+    assert outcome is not None
+    [batch], _ = outcome
+    # Rows: 9_823 + 24_557 - 25_000 = 9_380 transferred; clearing held 9_850 + 24_625 - 25_000 = 9_475;
+    # GST 27 + 68 = 95 is input credit; nothing left in suspense.
+    assert (batch.transfer_paise, batch.suspense_paise) == (9_380, 0)
+    balances = books.balances()
+    assert (balances["gateway_clearing"], balances.get("recon_suspense", 0), balances["gst_input_credit"]) == (0, 0, 95)
     assert_books_sound(books)
