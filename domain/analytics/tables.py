@@ -104,20 +104,3 @@ refunds_daily = Table(
     Column("refreshed_at", TIMESTAMP(timezone=True), nullable=False, server_default=func.now()),
     schema=ANALYTICS,
 )
-
-recon_daily = Table(
-    "recon_daily",
-    metadata,
-    Column("report_date", Date, primary_key=True),
-    Column("class", Text, primary_key=True),
-    Column("report_version", Integer, nullable=False),
-    Column("items", BigInteger, nullable=False),
-    Column("expected_paise", BigInteger, nullable=False),
-    Column("reported_paise", BigInteger, nullable=False),
-    Column("difference_paise", BigInteger, nullable=False),
-    Column("report_total_paise", BigInteger, nullable=False),
-    Column("books_total_paise", BigInteger, nullable=False),
-    Column("residual_paise", BigInteger, nullable=False),
-    Column("refreshed_at", TIMESTAMP(timezone=True), nullable=False, server_default=func.now()),
-    schema=ANALYTICS,
-)

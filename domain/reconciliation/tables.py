@@ -24,6 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import TIMESTAMP
+from sqlalchemy.sql import func
 
 from domain.platform.tables import created_at_column, in_values, metadata
 from domain.reconciliation.rules import BREAK_CLASSES, CLASSES, EXCEPTION_STATUSES, PAYMENT_TYPES, REPORT_SOURCES
@@ -117,4 +118,21 @@ recon_exceptions = Table(
     CheckConstraint(in_values("status", EXCEPTION_STATUSES), name="status"),
     CheckConstraint("(status = 'open') = (resolved_at IS NULL)", name="resolved_when_closed"),
     Index(None, "status", "report_date"),
+)
+
+recon_daily = Table(  # read by analysts, written by each reconciliation
+    "recon_daily",
+    metadata,
+    Column("report_date", Date, primary_key=True),
+    Column("class", Text, primary_key=True),
+    Column("report_version", Integer, nullable=False),
+    Column("items", BigInteger, nullable=False),
+    Column("expected_paise", BigInteger, nullable=False),
+    Column("reported_paise", BigInteger, nullable=False),
+    Column("difference_paise", BigInteger, nullable=False),
+    Column("report_total_paise", BigInteger, nullable=False),
+    Column("books_total_paise", BigInteger, nullable=False),
+    Column("residual_paise", BigInteger, nullable=False),
+    Column("refreshed_at", TIMESTAMP(timezone=True), nullable=False, server_default=func.now()),
+    schema="analytics",
 )
