@@ -15,10 +15,13 @@ from domain.platform.settings import Settings
 
 
 def reconcile_now(settings: Settings, day: dt.date, *, report_file: Path | None = None, actor: str = "finance") -> str:
-    """Take the day's report (the file, or a download) and reconcile the day; the statement as text."""
+    """Take the day's report (the file, or a download), post the settlement batches the bank has
+    credited, and reconcile the day; the statement as text."""
+    from domain.money import format_rupees
     from domain.reconciliation import statement, workflow
     from gateways.phonepe.client import PhonePeClient
     from gateways.phonepe.settlement_report import SettlementReportError
+    from gateways.razorpayx.client import RazorpayXClient
 
     engine = create_engine(database_url(settings))
     try:
@@ -31,13 +34,21 @@ def reconcile_now(settings: Settings, day: dt.date, *, report_file: Path | None 
             except SettlementReportError as refused:
                 lines = "\n".join(f"  line {line}: {message}" for line, message in refused.errors)
                 raise click.ClickException(f"the report was refused, nothing was kept:\n{lines}") from None
+        with contextlib.closing(RazorpayXClient.from_settings(settings)) as bank:
+            cash = workflow.post_cash(engine, bank, day, now=dt.datetime.now(dt.UTC))
         result = workflow.reconcile_day(
             engine, day, now=dt.datetime.now(dt.UTC), settlement_window_days=settings.recon_settlement_window_days
         )
     finally:
         engine.dispose()
-    assert result is not None
-    return statement.markdown(result)
+    assert result is not None and cash is not None
+    posted, waiting = cash
+    batches = [
+        f"- Batch {batch.utr}: the bank received {format_rupees(batch.transfer_paise)} against "
+        f"{format_rupees(batch.rows_settled_paise)} in the report; {format_rupees(batch.suspense_paise)} in suspense"
+        for batch in posted
+    ] + [f"- Batch {utr}: the bank has not credited it yet" for utr in waiting]
+    return "\n".join([statement.markdown(result), "", *batches])
 
 
 @click.group()
