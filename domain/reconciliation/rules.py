@@ -73,6 +73,8 @@ MONEY_RESOLUTIONS: Final = ("accept_gateway", "write_off")
 class ReconError(DomainError):
     """A reconciliation request refused; nothing changed."""
 
+    codes = frozenset({"recon_exception_not_found", "recon_exception_not_open", "recon_write_off_needs_approval"})
+
 
 def expected_charges(amount_paise: int, gateway_fee_bps: int, gateway_gst_bps: int) -> tuple[int, int]:
     """The gateway's fee on a payment and the GST on that fee, as the fee schedule states them; the
