@@ -29,12 +29,13 @@ joined AS (
     SELECT coalesce(r.payment_type, e.payment_type) AS payment_type, coalesce(r.reference_id, e.reference_id)
                AS reference_id, r.line, r.bank_reference_no, coalesce(r.occurrence, 1) AS occurrence,
            r.amount_paise AS reported_amount, r.charges_paise AS reported_charges, r.settled_paise AS reported_paise,
-           e.amount_paise AS expected_amount, e.charges_paise AS expected_charges, e.reference_id IS NOT NULL AS expected
+           e.amount_paise AS expected_amount, e.charges_paise AS expected_charges, e.reference_id IS NOT NULL AS expected,
+           e.reference_id IS NULL AS lookup
     FROM (SELECT * FROM reported WHERE occurrence = 1) r
     FULL OUTER JOIN expected e ON e.payment_type = r.payment_type AND e.reference_id = r.reference_id
     UNION ALL
     SELECT payment_type, reference_id, line, bank_reference_no, occurrence, amount_paise, charges_paise,
-           settled_paise, NULL, NULL, false
+           settled_paise, NULL, NULL, false, false
     FROM reported WHERE occurrence > 1
 ),
 looked_up AS (
@@ -45,18 +46,22 @@ looked_up AS (
                    WHERE g.merchant_reference_id = j.reference_id AND g.payment_type = j.payment_type
                      AND gr.report_date > :day) AS reported_later
     FROM joined j
+    -- `lookup` is tested inside, where it gates each branch once per item; in the ON clause it would
+    -- be tested only after the look-up had run for every item.
     LEFT JOIN LATERAL (
         SELECT c.gross_paise AS amount_paise,
                c.gateway_fee_paise + bps_of(c.gateway_fee_paise, f.gateway_gst_bps) AS charges_paise
         FROM captures c JOIN fee_schedules f ON f.fee_schedule_id = c.fee_schedule_id
-        WHERE j.payment_type = 'PAYMENT' AND c.order_id = j.reference_id
+        WHERE j.lookup AND j.payment_type = 'PAYMENT' AND c.order_id = j.reference_id
         UNION ALL
         SELECT s.gateway_amount_paise, s.gateway_fee_paise + bps_of(s.gateway_fee_paise, p.gateway_gst_bps)
         FROM stray_payments s JOIN fee_schedule_periods p ON :day >= p.effective_from AND :day < p.effective_to
-        WHERE j.payment_type = 'PAYMENT' AND s.order_id = j.reference_id AND s.gateway_amount_paise IS NOT NULL
+        WHERE j.lookup AND j.payment_type = 'PAYMENT' AND s.order_id = j.reference_id
+          AND s.gateway_amount_paise IS NOT NULL
         UNION ALL
-        SELECT -x.refund_paise, 0 FROM order_refunds x WHERE j.payment_type = 'REFUND' AND x.refund_id = j.reference_id
-    ) b ON NOT j.expected AND j.occurrence = 1
+        SELECT -x.refund_paise, 0 FROM order_refunds x
+        WHERE j.lookup AND j.payment_type = 'REFUND' AND x.refund_id = j.reference_id
+    ) b ON true
 ),
 classified AS (
     SELECT l.*,
