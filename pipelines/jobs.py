@@ -9,9 +9,11 @@ from assets import audit, confirmation, payouts, reconciliation, refunds
 
 nightly_settlement = dg.define_asset_job(
     "nightly_settlement",
-    selection=dg.AssetSelection.groups("settlement", "payouts", "analytics"),
+    selection=dg.AssetSelection.groups("settlement", "payouts", "analytics")
+    | dg.AssetSelection.assets(reconciliation.settlement_report),
     description="Settle one IST day: post the captures of the payments confirmed through the day, settlement "
-    "lines and bounties, check everything, create and submit the day's payouts, refresh the analytics tables.",
+    "lines and bounties, check everything, take the gateway's settlement report (payouts pay only money it "
+    "lists), create and submit the day's payouts, refresh the analytics tables.",
 )
 
 

@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     refund_requests_per_second: float = Field(default=20.0, gt=0)
     refund_batch_size: int = Field(default=20, ge=1, le=500)
     recon_settlement_window_days: int = Field(default=3, ge=0, le=60)
+    payout_requires_settled_funds: bool = True
     recon_blocking_threshold_paise: int = Field(default=0, ge=0)
     recon_write_off_approval_paise: int = Field(default=10_000, ge=0)
     order_min_paise: int = Field(default=100, ge=1)

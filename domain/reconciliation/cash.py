@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from domain.ledger import entries, posting
+from domain.ledger.tables import journal_entries
 from domain.outbox import events, outbox
 from domain.platform.sql import statement
 from domain.reconciliation import rules
@@ -64,6 +65,8 @@ def post_batches(
             waiting.append(batch.utr)
             continue
         entry = entries.gateway_settlement_entry(batch.utr, credit.amount_paise, batch.clearing_paise, batch.gst_paise)
+        if _posted(conn, entry.idempotency_key):
+            continue  # posted from an earlier version of the report; its later differences are breaks
         entry_id = posting.post_entry(conn, entry).entry_id
         if credit.amount_paise != batch.rows_settled_paise and _batch_break(conn, report, batch, credit, now):
             broken.append(credit.amount_paise - batch.rows_settled_paise)
@@ -80,6 +83,11 @@ def post_batches(
         )
         outbox.write(conn, [events.recon_breaks_found(found, "batches")])
     return posted, waiting
+
+
+def _posted(conn: sa.Connection, key: str) -> bool:
+    found = conn.execute(sa.select(journal_entries.c.entry_id).where(journal_entries.c.idempotency_key == key))
+    return found.first() is not None
 
 
 def _batch_break(conn: sa.Connection, report: StoredReport, batch: Batch, credit: BankCredit, now: dt.datetime) -> bool:

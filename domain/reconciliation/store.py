@@ -83,7 +83,11 @@ def store_report(
     conn.execute(
         sa.text("SELECT pg_advisory_xact_lock(hashtext('gateway_report:' || :day))"), {"day": str(report_date)}
     )
-    existing = conn.execute(sa.select(gateway_reports).where(gateway_reports.c.sha256 == digest)).one_or_none()
+    existing = conn.execute(
+        sa.select(gateway_reports).where(
+            gateway_reports.c.report_date == report_date, gateway_reports.c.sha256 == digest
+        )
+    ).one_or_none()
     if existing is not None:
         return _stored(existing, created=False)
     version = conn.execute(

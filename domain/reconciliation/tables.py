@@ -1,11 +1,11 @@
 """Reconciliation: the gateway's settlement reports as received, their rows, the classification of
 each report against the subledger, and the breaks finance works through.
 
-A report is stored once per distinct file (its SHA-256); a second, different file for the same day
-is a new version, reconciled on its own and never merged with the first. Report rows are immutable.
-`recon_items` is derived (one row per reported or expected item of a report version, rewritten by
-each reconciliation of that version); `recon_exceptions` keeps the breaks, with stable ids, across
-re-runs.
+A report is stored once per day and distinct file (its SHA-256; two empty days' files are the same
+bytes); a second, different file for the same day is a new version, reconciled on its own and never
+merged with the first. Report rows are immutable. `recon_items` is derived (one row per reported or
+expected item of a report version, rewritten by each reconciliation of that version);
+`recon_exceptions` keeps the breaks, with stable ids, across re-runs.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ gateway_reports = Table(
     Column("report_id", BigInteger, primary_key=True, autoincrement=True),
     Column("report_date", Date, nullable=False),
     Column("version", Integer, nullable=False),
-    Column("sha256", Text, nullable=False, unique=True),
+    Column("sha256", Text, nullable=False),
     Column("source", Text, nullable=False),
     Column("filename", Text),
     Column("content", LargeBinary, nullable=False),
@@ -44,6 +44,7 @@ gateway_reports = Table(
     Column("received_by", Text, nullable=False),
     created_at_column(),
     UniqueConstraint("report_date", "version"),
+    UniqueConstraint("report_date", "sha256"),
     CheckConstraint(in_values("source", REPORT_SOURCES), name="source"),
     CheckConstraint("version >= 1", name="version_positive"),
 )

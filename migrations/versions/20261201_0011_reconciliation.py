@@ -56,6 +56,19 @@ def _account_types(types: tuple[str, ...]) -> None:
     )
 
 
+FUNDS_SETTLED = """
+CREATE OR REPLACE FUNCTION funds_settled(item_key text, item_date date, seller_id text) RETURNS boolean
+    LANGUAGE sql STABLE STRICT PARALLEL SAFE
+    RETURN NOT EXISTS (
+        SELECT 1 FROM settlements s JOIN captures c ON c.order_id = s.order_id
+        WHERE s.settlement_date = item_date AND s.seller_id = funds_settled.seller_id
+          AND s.payee_item_key = funds_settled.item_key
+          AND NOT EXISTS (SELECT 1 FROM gateway_report_rows g
+                          WHERE g.payment_type = 'PAYMENT' AND g.merchant_reference_id = s.order_id
+                            AND g.amount_paise = c.gross_paise)
+    );
+"""
+
 IMMUTABLE_REPORTS = """
 CREATE TRIGGER gateway_reports_append_only BEFORE UPDATE OR DELETE ON gateway_reports
     FOR EACH ROW EXECUTE FUNCTION ledger_refuse_mutation();
@@ -98,7 +111,7 @@ def upgrade() -> None:
         sa.CheckConstraint("version >= 1", name=op.f("ck_gateway_reports_version_positive")),
         sa.PrimaryKeyConstraint("report_id", name=op.f("pk_gateway_reports")),
         sa.UniqueConstraint("report_date", "version", name=op.f("uq_gateway_reports_report_date_version")),
-        sa.UniqueConstraint("sha256", name=op.f("uq_gateway_reports_sha256")),
+        sa.UniqueConstraint("report_date", "sha256", name=op.f("uq_gateway_reports_report_date_sha256")),
     )
     op.create_table(
         "gateway_report_rows",
@@ -200,11 +213,13 @@ def upgrade() -> None:
     op.execute(FEE_SCHEDULE_PERIODS)
     op.execute(IMMUTABLE_REPORTS)
     op.execute(RECON_EXCEPTION_ID)
+    op.execute(FUNDS_SETTLED)
     _account_types(ACCOUNT_TYPES)
 
 
 def downgrade() -> None:
     _account_types(ACCOUNT_TYPES_0010)
+    op.execute("DROP FUNCTION funds_settled(text, date, text)")
     op.execute("DROP FUNCTION recon_exception_id(date, text, text, text, integer)")
     op.execute(FEE_SCHEDULE_PERIODS_0008)
     op.drop_column("fee_schedules", "gateway_gst_bps")

@@ -3,8 +3,8 @@
 -- signs by payment type, references present, and dates in range (a transaction no earlier than the
 -- settlement window before the report's day and no later than the day; settled on or after it).
 -- :report_id  bigint;  :earliest, :latest  date (IST transaction dates allowed)
-SELECT count(*) AS rows,
-       abs(count(*) - max(g.row_count)) AS rows_not_as_stored,
+SELECT count(r.line) AS rows,
+       abs(count(r.line) - max(g.row_count)) AS rows_not_as_stored,
        abs(coalesce(sum(r.settled_paise), 0) - max(g.settled_paise)) AS total_not_as_stored,
        count(*) FILTER (WHERE (r.payment_type = 'PAYMENT' AND r.amount_paise <= 0)
                            OR (r.payment_type = 'REFUND' AND r.amount_paise >= 0)

@@ -47,7 +47,7 @@ def test_demo_settles_a_simulated_day(  # type: ignore[no-untyped-def]
     out = result.output
     assert "simulated: {'orders': 60, 'paid': 56, 'payment_failed': 3, " in out
     assert "(duplicate answered 200, forged answered 401)" in out
-    assert "Checks: all passed (20/20 in check_results)" in out
+    assert "Checks: all passed (21/21 in check_results)" in out
     assert "rejected   bad_signature                 1" in out
     assert "duplicate  already_accepted              1" in out
     assert "retried after a transient gateway error: 2" in out

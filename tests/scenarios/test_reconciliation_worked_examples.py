@@ -19,7 +19,8 @@ from domain.platform.ids import new_id
 from domain.reconciliation import workflow
 from domain.reconciliation.store import Reconciliation
 from tests.scenarios import refunds
-from tests.scenarios.books import Books, assert_books_sound
+from tests.scenarios.books import Books, assert_books_sound, ist
+from tests.scenarios.payouts import payee, payouts
 
 WINDOW_DAYS = 3
 
@@ -241,3 +242,24 @@ def test_a_payment_after_cancellation_is_its_own_break_and_its_refund_matches(bo
     balances = books.balances()
     assert (balances["gateway_clearing"], balances.get("recon_suspense", 0), balances["gst_input_credit"]) == (0, 0, 95)
     assert_books_sound(books)
+
+
+def test_a_seller_is_paid_only_once_the_gateway_reports_the_payment(books: Books) -> None:
+    """PAYOUT_REQUIRES_SETTLED_FUNDS (on by default): the nightly run takes the day's report, and a
+    seller's settlement waits until the report lists every one of its payments for its full amount."""
+    day = dt.date(2026, 11, 10)
+    buyer, seller = books.user("buyer"), payee(books, "seller")
+    order = books.paid_order(buyer, seller, 100_000, ist(day, 9), delivered_at=ist(day, 10))
+    books.sandbox.configure(report_anomalies={"late": [order]})  # the gateway lists it a day late
+
+    night = books.settle(day)
+    assert night.success and payouts(books) == []
+    [batch] = night.asset_materializations_for_node("payout_batch")
+    held = batch.metadata["held_back_payees"].value
+    assert held == [
+        {"payee_type": "seller", "payee_id": seller, "available_paise": 88_500, "reason": "awaiting_gateway_settlement"}
+    ]  # Rs 1,000 less 10% platform fee and 1.5% gateway fee, owed but not yet paid us by the gateway
+
+    assert books.settle(day + dt.timedelta(days=1)).success  # the next day's report lists it
+    [payout] = payouts(books)
+    assert (payout.payee_id, payout.amount_paise) == (seller, 88_500)
