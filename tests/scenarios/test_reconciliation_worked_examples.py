@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from domain.orders.tables import orders
 from domain.platform.clock import Day
 from domain.platform.ids import new_id
-from domain.reconciliation import workflow
+from domain.reconciliation import resolution, workflow
 from domain.reconciliation.store import Reconciliation
 from tests.scenarios import refunds
 from tests.scenarios.books import Books, assert_books_sound, ist
@@ -130,6 +130,25 @@ def test_every_planted_anomaly_is_classified_once_and_the_residual_is_zero(books
     }  # fmt: skip
     alerts = books.rows("SELECT payload FROM notifications WHERE event_type = 'recon_breaks_found'")
     assert [alert.payload["new_exceptions"] for alert in alerts] == [5]
+
+    # The bank's transfer puts every break's difference in suspense; accepting each break moves it to
+    # platform revenue, and suspense is empty. Clearing still holds the two payments not yet settled.
+    bank = books.sandbox.razorpayx_client()
+    try:
+        assert workflow.post_cash(books.engine, bank, day.date, now=now) is not None
+    finally:
+        bank.close()
+    # Clearing held 5 x 9_850 - 4_000 = 45_250 for the listed rows; their GST 5 x 27 = 135.
+    assert books.balances()["recon_suspense"] == 45_250 - 135 - result.report_total_paise
+    with books.engine.begin() as conn:
+        for (exception_id,) in conn.execute(sa.text("SELECT exception_id FROM recon_exceptions ORDER BY 1")).all():
+            resolution.resolve(
+                conn, exception_id, action="accept_gateway", reason="the report is right", actor="finance",
+                approver=None, now=now, request_id=None, write_off_approval_paise=10_000,
+            )  # fmt: skip
+    balances = books.balances()
+    assert (balances.get("recon_suspense", 0), balances["gateway_clearing"]) == (0, 2 * 9_850)
+    assert_books_sound(books)
 
 
 def test_re_running_a_day_changes_nothing_and_a_late_row_clears_its_break(books: Books) -> None:
