@@ -116,3 +116,30 @@ def test_finance_imports_a_file_once_as_a_new_version_and_a_malformed_one_change
     assert "line 2: Amount is not a rupee amount" in refused.stderr and "line 3: expected 14 columns" in refused.stderr
     assert books.snapshot() == before
     assert books.one("SELECT count(*) AS n FROM gateway_reports").n == 2
+
+
+def test_finance_imports_a_file_through_the_dagster_job(books: Books, tmp_path: Path) -> None:
+    day, orders = _day_of_payments(books, 2)  # the nightly run kept the day's report as version 1
+    books.sandbox.configure(report_anomalies={"missing": [orders[1]]})  # finance's copy lacks one payment
+    client = books.sandbox.phonepe_client()
+    try:
+        report_file = tmp_path / "report.csv"
+        report_file.write_bytes(client.download_settlement_report(day.date))
+    finally:
+        client.close()
+    config = {"path": str(report_file), "report_date": day.date.isoformat(), "actor": "asha@finance"}
+    result = defs.resolve_job_def("import_settlement_report").execute_in_process(
+        run_config={"ops": {"import_settlement_report_op": {"config": config}}}, instance=books.instance
+    )
+    assert result.success
+    assert result.output_for_node("import_settlement_report_op")["residual_paise"] == 0
+    kept = books.rows("SELECT version, source, filename, received_by, row_count FROM gateway_reports ORDER BY 1")
+    assert [tuple(row) for row in kept] == [
+        (1, "gateway", None, "reconciliation", 2),
+        (2, "file", "report.csv", "asha@finance", 1),
+    ]
+    classes = books.rows(
+        "SELECT class AS klass, reference_id FROM recon_items i JOIN gateway_reports g USING (report_id) "
+        "WHERE g.version = 2 ORDER BY class"
+    )
+    assert [tuple(row) for row in classes] == [("matched", orders[0]), ("missing_in_report_pending", orders[1])]
