@@ -60,7 +60,8 @@ class SettlementReportGateway(Protocol):
     def settlement_report(self, report_date: dt.date) -> SettlementReport: ...
 
     def parse_settlement_report(self, content: bytes, report_date: dt.date) -> SettlementReport:
-        """Parse a file finance received another way, exactly as a downloaded one; refuse it whole."""
+        """Parse a file whole or refuse it whole, with its line numbers. The import asks only for a file
+        its SQL refuses, to word the refusal, or one COPY may read otherwise, for its rows."""
         ...
 
 

@@ -13,11 +13,14 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
+import psycopg2
 import sqlalchemy as sa
 
 from domain.outbox import events, outbox
@@ -71,14 +74,19 @@ class Reconciliation:
 def store_report(
     conn: sa.Connection,
     content: bytes,
-    report: SettlementReport,
+    parse: Callable[[], SettlementReport],
     *,
     report_date: dt.date,
     source: str,
     received_by: str,
     filename: str | None = None,
 ) -> StoredReport:
-    """Keep a parsed report with its raw bytes; the same bytes again return the first import."""
+    """Keep a report with its raw bytes; the same bytes again return the first import.
+
+    The file is imported set-based: COPY of its records, checked and converted in SQL. `parse` (the
+    gateway's parser) is called only for a file the SQL refuses or COPY may read otherwise than the
+    parser: it words the refusal, with its line numbers, or, for a file it accepts, gives the rows.
+    """
     digest = hashlib.sha256(content).hexdigest()
     conn.execute(
         sa.text("SELECT pg_advisory_xact_lock(hashtext('gateway_report:' || :day))"), {"day": str(report_date)}
@@ -95,19 +103,28 @@ def store_report(
             gateway_reports.c.report_date == report_date
         )
     ).scalar_one()
+    values = {
+        "report_date": report_date,
+        "version": version,
+        "sha256": digest,
+        "source": source,
+        "filename": filename,
+        "content": content,
+        "received_by": received_by,
+    }
+    staging = conn.begin_nested()
+    totals = _stage(conn, content)
+    if totals is not None:
+        row = conn.execute(sa.insert(gateway_reports).values(**values, **totals).returning(gateway_reports)).one()
+        conn.execute(statement("reconciliation/insert_staged_rows"), {"report_id": row.report_id})
+        conn.execute(sa.text("DROP TABLE staged_report CASCADE"))
+        staging.commit()
+        return _stored(row, created=True)
+    staging.rollback()
+    report = parse()
     row = conn.execute(
         sa.insert(gateway_reports)
-        .values(
-            report_date=report_date,
-            version=version,
-            sha256=digest,
-            source=source,
-            filename=filename,
-            content=content,
-            row_count=len(report.rows),
-            settled_paise=report.settled_paise,
-            received_by=received_by,
-        )
+        .values(**values, row_count=len(report.rows), settled_paise=report.settled_paise)
         .returning(gateway_reports)
     ).one()
     _copy_rows(conn, row.report_id, report)
@@ -238,3 +255,40 @@ def _copy_rows(conn: sa.Connection, report_id: int, report: SettlementReport) ->
         cursor.copy_expert(
             f"COPY gateway_report_rows (report_id, {', '.join(_ROW_FIELDS)}) FROM STDIN WITH (FORMAT csv)", buffer
         )
+
+
+_BOM = b"\xef\xbb\xbf"
+_QUOTED_FIELD = re.compile(rb'(?:(?<=[,\r\n])|\A)"(?:[^"]|"")*"(?=[,\r\n]|\Z)')
+"""A quoted field as both readers read it: from a field's start to its end, inner quotes doubled."""
+
+
+def _stage(conn: sa.Connection, content: bytes) -> dict[str, int] | None:
+    """COPY the file's records into `staged_report` and check them; the totals of a report the parser
+    would accept, or None (the caller rolls the staging back).
+
+    COPY's CSV reads a quote inside an unquoted field, or text after a closing quote, otherwise
+    than Python's csv module, and older servers end the data at a line `\\.`: such files go to the
+    parser. Anything else COPY cannot read (ragged rows, blank lines, mixed line ends, bad UTF-8)
+    fails the COPY and goes to the parser too.
+    """
+    body = content.removeprefix(_BOM)
+    if b"\\." in body or (b'"' in body and b'"' in _QUOTED_FIELD.sub(b"", body)):
+        return None
+    conn.execute(statement("reconciliation/stage_report"))
+    buffer = io.BytesIO(body)
+    try:
+        with conn.connection.dbapi_connection.cursor() as cursor:  # type: ignore[union-attr]
+            cursor.copy_expert(_STAGE_COPY, buffer, size=1 << 20)
+    except psycopg2.DataError:
+        return None
+    totals = conn.execute(statement("reconciliation/staged_report_totals")).one()
+    if not totals.header_ok or totals.invalid:
+        return None
+    return {"row_count": int(totals.row_count), "settled_paise": int(totals.settled_paise)}
+
+
+_STAGE_COPY = (
+    "COPY staged_report (payment_type, merchant_reference_id, phonepe_reference_id, payer, instrument, created_at, "
+    "amount, fee, transaction_at, settlement_date, bank_reference_no, igst, cgst, sgst) "
+    "FROM STDIN WITH (FORMAT csv, ENCODING 'UTF8')"
+)

@@ -80,10 +80,15 @@ def _keep(
     received_by: str,
     filename: str | None = None,
 ) -> StoredReport:
-    report = gateway.parse_settlement_report(content, report_date)
     with engine.begin() as conn:
         stored = store.store_report(
-            conn, content, report, report_date=report_date, source=source, received_by=received_by, filename=filename
+            conn,
+            content,
+            lambda: gateway.parse_settlement_report(content, report_date),
+            report_date=report_date,
+            source=source,
+            received_by=received_by,
+            filename=filename,
         )
     log.info("settlement_report_kept", report_date=report_date.isoformat(), version=stored.version,
              rows=stored.rows, created=stored.created)  # fmt: skip
