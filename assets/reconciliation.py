@@ -14,6 +14,7 @@ from assets import checks
 from assets.partitions import daily_partitions
 from assets.resources import PaymentsGatewayResource, PayoutsGatewayResource, PostgresResource, SettingsResource
 from domain.money import format_rupees
+from domain.platform.gateway_errors import NotFoundError
 from domain.reconciliation import statement, workflow
 from domain.reconciliation.store import Reconciliation
 from domain.reconciliation.tables import recon_exceptions
@@ -29,14 +30,19 @@ def _now() -> dt.datetime:
     partitions_def=daily_partitions,
     group_name="reconciliation",
     description="The gateway's settlement report for the day, downloaded (retried like every read) and kept "
-    "with its SHA-256: the same file again changes nothing, a different one is the day's next version.",
+    "with its SHA-256: the same file again changes nothing, a different one is the day's next version. A report "
+    "the gateway has not published yet is taken by a later run; until then the day's sellers are not paid.",
 )
 def settlement_report(
     context: dg.AssetExecutionContext, db: PostgresResource, phonepe: PaymentsGatewayResource
 ) -> dg.MaterializeResult:
     day = dt.date.fromisoformat(context.partition_key)
     with contextlib.closing(phonepe.client()) as client:
-        stored = workflow.fetch_report(db.engine, client, day)
+        try:
+            stored = workflow.fetch_report(db.engine, client, day)
+        except NotFoundError:
+            context.log.warning(f"the gateway has not published its settlement report for {day} yet")
+            return dg.MaterializeResult(metadata={"published": False})
     return dg.MaterializeResult(
         metadata={
             "report_id": stored.report_id,
@@ -45,6 +51,7 @@ def settlement_report(
             "settled_paise": stored.settled_paise,
             "sha256": stored.sha256,
             "new_version": stored.created,
+            "published": True,
         }
     )
 

@@ -282,3 +282,21 @@ def test_a_seller_is_paid_only_once_the_gateway_reports_the_payment(books: Books
     assert books.settle(day + dt.timedelta(days=1)).success  # the next day's report lists it
     [payout] = payouts(books)
     assert (payout.payee_id, payout.amount_paise) == (seller, 88_500)
+
+
+def test_a_report_not_yet_published_holds_the_day_and_a_later_night_pays(books: Books) -> None:
+    day = dt.date(2026, 11, 10)
+    buyer, seller = books.user("buyer"), payee(books, "seller")
+    books.paid_order(buyer, seller, 100_000, ist(day, 9), delivered_at=ist(day, 10))
+    books.sandbox.set_faults({"settlement_report": {"error_rate": 1.0, "error_status": 404}})
+
+    night = books.settle(day)
+    assert night.success and payouts(books) == []  # the night runs; the day's seller waits
+    [report] = night.asset_materializations_for_node("settlement_report")
+    assert report.metadata["published"].value is False
+    assert books.one("SELECT count(*) AS n FROM gateway_reports").n == 0
+
+    books.sandbox.set_faults({})
+    assert books.settle(day).success  # re-run once PhonePe has published it
+    [payout] = payouts(books)
+    assert (payout.payee_id, payout.amount_paise) == (seller, 88_500)
