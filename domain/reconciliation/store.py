@@ -1,6 +1,7 @@
 """Reports in, classes and breaks out. The caller owns the transaction.
 
-A report is stored whole or not at all: the raw bytes and their SHA-256, then every row, paise exact.
+A report is stored whole or not at all: the raw bytes and their SHA-256, then every row, paise exact,
+read set-based (COPY, then SQL) so a million-row file costs statements, not Python per row.
 The same file twice is the first import again; a different file for a day already imported is that
 day's next version. Reconciling a version rewrites its items (derived), opens or sees again its
 breaks (stable ids), clears the day's breaks it no longer finds, and writes the day's statement to
@@ -245,8 +246,8 @@ _row_fields = attrgetter(*_ROW_FIELDS)
 
 
 def _copy_rows(conn: sa.Connection, report_id: int, report: SettlementReport) -> None:
-    """COPY the parsed rows, in the transaction: a million-row report is one statement, not a million
-    inserts. Every text is quoted, so an empty cell stays an empty string, never NULL."""
+    """COPY the parser's rows of a file COPY may read otherwise than the parser, in the transaction.
+    Every text is quoted, so an empty cell stays an empty string, never NULL."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
     writer.writerows((report_id, *_row_fields(row)) for row in report.rows)
