@@ -10,6 +10,7 @@ import dagster as dg
 
 from assets import checks
 from assets.partitions import daily_partitions
+from assets.reconciliation import settlement_report
 from assets.resources import PayoutsGatewayResource, PostgresResource, SettingsResource
 from assets.settlement import ledger_close, scout_bounties, settlements
 from domain.payouts import finance, status, submission
@@ -32,16 +33,20 @@ def _submit(
 @dg.asset(
     partitions_def=daily_partitions,
     group_name="payouts",
-    deps=[settlements, scout_bounties, ledger_close],
+    deps=[settlements, scout_bounties, ledger_close, settlement_report],
     check_specs=checks.specs("payout_batch", PAYOUT_INVARIANTS),
     description="The day's payouts: one per seller whose available balance reaches the minimum payout, and "
     "one per scout with withdrawal requests. Runs only after the blocking checks on the captures and the "
-    "ledger close passed. Payees without a destination or on hold are held back and listed.",
+    "ledger close passed. Payees without a destination or on hold are held back and listed, and with "
+    "PAYOUT_REQUIRES_SETTLED_FUNDS a seller's settlement waits until the gateway's report lists its payments.",
 )
-def payout_batch(context: dg.AssetExecutionContext, db: PostgresResource):  # type: ignore[no-untyped-def]
+def payout_batch(  # type: ignore[no-untyped-def]
+    context: dg.AssetExecutionContext, db: PostgresResource, settings: SettingsResource
+):
     day = Day.from_key(context.partition_key)
+    settled_funds_only = settings.get().payout_requires_settled_funds
     with db.begin() as conn:
-        result = submission.create_batch(conn, day.date)
+        result = submission.create_batch(conn, day.date, settled_funds_only=settled_funds_only)
     held = result.pop("held_back")
     yield dg.MaterializeResult(
         metadata={**result, "held_back": len(held), "held_back_payees": dg.MetadataValue.json(held[:50])}
@@ -131,7 +136,7 @@ def create_and_submit_payouts_op(
         failed = checks.failed_checks(conn, day, guarding)
         if failed:
             raise dg.Failure(f"payouts for {day} refused: blocking checks not passed: {', '.join(failed)}")
-        created = submission.create_batch(conn, day)
+        created = submission.create_batch(conn, day, settled_funds_only=settings.get().payout_requires_settled_funds)
     summary = _submit(db, razorpayx, settings.get(), batch_date=day)
     context.log.info(f"payouts for {day}: {created['payouts_created']} created, submission {summary.as_dict()}")
     return {"created": created["payouts_created"], "held_back": len(created["held_back"]), **summary.as_dict()}

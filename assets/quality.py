@@ -20,11 +20,13 @@ from sqlalchemy.dialects import postgresql
 
 from assets import checks
 from assets.partitions import daily_partitions
+from assets.reconciliation import settlement_report
 from assets.resources import PostgresResource, SettingsResource
 from assets.settlement import captures, day_orders
 from domain.platform.clock import Day
 from domain.platform.settings import Settings
 from domain.platform.sql import statement
+from domain.reconciliation import store as recon_store
 
 # GE's generic SQL datasource is deliberate: its Postgres one refuses unix-socket URLs.
 warnings.filterwarnings("ignore", message="You are using a generic SQLDatasource")
@@ -119,6 +121,42 @@ def orders_suite(day: Day, settings: Settings) -> Suite:
     return Suite("day_orders_expectations", query, _all_zero("amount_out_of_bounds", "unknown_status", "not_inr"))
 
 
+def report_suite(report_id: int, day: dt.date, settings: Settings) -> Suite:
+    earliest = day - dt.timedelta(days=settings.recon_settlement_window_days + 1)
+    return Suite(
+        "settlement_report_expectations",
+        _literal("checks/report_rows", report_id=report_id, earliest=earliest, latest=day),
+        _all_zero(
+            "rows_not_as_stored",
+            "total_not_as_stored",
+            "wrong_signs",
+            "settled_not_adding_up",
+            "missing_references",
+            "dates_out_of_range",
+        ),
+    )
+
+
+@dg.asset_check(
+    asset=settlement_report,
+    blocking=True,
+    partitions_def=daily_partitions,
+    description="The day's latest report version: every row stored, its total as received, signs by payment "
+    "type, settled = Amount + Fee + IGST + CGST + SGST, references present, transaction dates within the "
+    "settlement window before the day and settled on or after them.",
+)
+def settlement_report_expectations(
+    context: dg.AssetCheckExecutionContext, db: PostgresResource, settings: SettingsResource
+) -> dg.AssetCheckResult:
+    day = dt.date.fromisoformat(context.partition_key)
+    with db.begin() as conn:
+        report = recon_store.latest_report(conn, day)
+    if report is None:  # not published yet: nothing to validate, and nothing of the day is paid out
+        return dg.AssetCheckResult(passed=True, metadata={"report": "not published yet"})
+    suite = report_suite(report.report_id, day, settings.get())
+    return run_check(context, db, settings.get(), suite, "settlement_report")
+
+
 @dg.asset_check(
     asset=captures,
     blocking=True,
@@ -146,4 +184,4 @@ def day_orders_expectations(
 
 
 ASSETS: list[dg.AssetsDefinition] = []
-CHECKS = [captures_expectations, day_orders_expectations]
+CHECKS = [captures_expectations, day_orders_expectations, settlement_report_expectations]

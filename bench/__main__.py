@@ -6,7 +6,7 @@ import importlib
 import sys
 
 # bench.settle runs bench.confirmations at its end.
-BENCHMARKS = ("bench.ledger", "bench.ingest", "bench.settle", "bench.payouts", "bench.refunds")
+BENCHMARKS = ("bench.ledger", "bench.ingest", "bench.settle", "bench.payouts", "bench.refunds", "bench.recon")
 
 
 def main(names: list[str]) -> None:

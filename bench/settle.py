@@ -10,7 +10,9 @@ In the same run and on the same data it times, for each night:
 and prints each step, the job/baseline ratio, night 2 / night 1 (a night must cost the night's
 work, not the history), Dagster's own share (run wall time less the steps), and the rows written
 per order. The payments arrive confirmed, as the confirmation sensor leaves them during the day;
-its throughput is measured by `bench.confirmations`, run at the end.
+its throughput is measured by `bench.confirmations`, run at the end. The nightly run takes the
+day's settlement report from a sandbox that made none of these payments, so, like the sellers
+without a payout destination, nothing is paid out (payouts are measured by `bench.payouts`).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bench import confirmations
-from bench.common import report, scratch_database, timed
+from bench.common import report, sandbox_server, scratch_database, timed
 from domain.platform.clock import Day
 from domain.platform.database import create_engine
 
@@ -198,7 +200,7 @@ def main() -> None:
 
     from pipelines.instance import resource_environment
 
-    with scratch_database("settle") as (url, settings):
+    with scratch_database("settle") as (url, settings), sandbox_server(url, settings) as (settings, _):
         engine = create_engine(url)
         generation: dict[str, float] = {}
         with timed(generation, "generate users (COPY)"):

@@ -29,6 +29,7 @@ from cli.nightly import run_nightly
 from cli.payments import confirm_now
 from cli.payouts import run_payouts
 from cli.processes import free_port, running
+from cli.recon import reconcile_now
 from domain.analytics.tables import daily_revenue, scout_leaderboard
 from domain.money import format_rupees
 from domain.platform.clock import IST
@@ -296,10 +297,14 @@ def demo(orders: int, seed: int) -> None:
         payouts = pay_out(settings, day) if checks_ok else None
         if payouts is not None:
             refund_after_payout(desk, settings, engine)
+        reconciliation = reconcile_now(settings, day) if checks_ok else None
     print_summary(engine, day, checks_ok, market)
     if payouts is not None:
         print_payouts(payouts)
     print_refunds(engine)
+    if reconciliation is not None:
+        click.echo(f"\nReconciliation: PhonePe's settlement report for {day} against the books")
+        click.echo(reconciliation)
     print_where_to_look(url, day)
     engine.dispose()
     if not checks_ok:

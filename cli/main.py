@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli import api, api_keys, db, demo, dev, migrate, nightly, payments, payouts, refunds, sandbox
+from cli import api, api_keys, db, demo, dev, migrate, nightly, payments, payouts, recon, refunds, sandbox
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -20,6 +20,7 @@ main.add_command(dev.dev)
 main.add_command(nightly.nightly)
 main.add_command(payments.payments)
 main.add_command(payouts.payouts)
+main.add_command(recon.recon)
 main.add_command(refunds.refunds)
 main.add_command(sandbox.sandbox)
 main.add_command(api_keys.api_key)

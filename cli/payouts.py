@@ -35,7 +35,7 @@ def create_now(settings: Settings, day: dt.date) -> dict[str, Any]:
     engine = create_engine(database_url(settings))
     try:
         with engine.begin() as conn:
-            return create_batch(conn, day)
+            return create_batch(conn, day, settled_funds_only=settings.payout_requires_settled_funds)
     finally:
         engine.dispose()
 

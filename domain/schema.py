@@ -13,11 +13,24 @@ from domain.orders import tables as orders
 from domain.outbox import tables as outbox
 from domain.payouts import tables as payouts
 from domain.platform.tables import COMPARE_OPTIONS, metadata
+from domain.reconciliation import tables as reconciliation
 from domain.refunds import tables as refunds
 from domain.settlement import tables as settlement
 from domain.users import tables as users
 from domain.webhooks import tables as webhooks
 
-FEATURE_TABLES = (analytics, fees, ledger, orders, outbox, payouts, refunds, settlement, users, webhooks)
+FEATURE_TABLES = (
+    analytics,
+    fees,
+    ledger,
+    orders,
+    outbox,
+    payouts,
+    reconciliation,
+    refunds,
+    settlement,
+    users,
+    webhooks,
+)
 
 __all__ = ["COMPARE_OPTIONS", "FEATURE_TABLES", "metadata"]

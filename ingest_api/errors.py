@@ -74,6 +74,13 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "refund_not_awaiting_approval": (409, "The refund is not waiting for approval."),
     "refund_not_retryable": (409, "Only a failed refund can be retried."),
     "refund_already_retried": (409, "This failed refund was already retried as another refund."),
+    "recon_exception_not_found": (404, "No such reconciliation exception."),
+    "recon_exception_not_open": (409, "The reconciliation exception is already resolved or written off."),
+    "recon_write_off_needs_approval": (
+        403,
+        "Writing off more than RECON_WRITE_OFF_APPROVAL_PAISE needs a second admin's key in X-Approver-Key.",
+    ),
+    "recon_approver_invalid": (403, "X-Approver-Key is not a live admin key other than the caller's."),
 }
 
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets import analytics, audit, confirmation, payouts, quality, refunds, settlement, statements
+from assets import analytics, audit, confirmation, payouts, quality, reconciliation, refunds, settlement, statements
 from assets.resources import PaymentsGatewayResource, PayoutsGatewayResource, PostgresResource, SettingsResource
 from pipelines.jobs import JOBS
 from pipelines.schedules import SCHEDULES
 from pipelines.sensors import SENSORS
 
-FEATURES = (confirmation, settlement, payouts, refunds, statements, analytics, quality, audit)
+FEATURES = (confirmation, settlement, payouts, refunds, reconciliation, statements, analytics, quality, audit)
 
 defs = dg.Definitions(
     assets=[asset for feature in FEATURES for asset in feature.ASSETS],

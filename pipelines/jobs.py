@@ -5,14 +5,29 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets import audit, confirmation, payouts, refunds
+from assets import audit, confirmation, payouts, reconciliation, refunds
 
 nightly_settlement = dg.define_asset_job(
     "nightly_settlement",
-    selection=dg.AssetSelection.groups("settlement", "payouts", "analytics"),
+    selection=dg.AssetSelection.groups("settlement", "payouts", "analytics")
+    | dg.AssetSelection.assets(reconciliation.settlement_report),
     description="Settle one IST day: post the captures of the payments confirmed through the day, settlement "
-    "lines and bounties, check everything, create and submit the day's payouts, refresh the analytics tables.",
+    "lines and bounties, check everything, take the gateway's settlement report (payouts pay only money it "
+    "lists), create and submit the day's payouts, refresh the analytics tables.",
 )
+
+
+reconciliation_job = dg.define_asset_job(
+    "reconciliation",
+    selection=dg.AssetSelection.groups("reconciliation"),
+    description="Reconcile one IST day: download the gateway's settlement report, validate it, and classify it "
+    "against the books; breaks become exceptions and the statement must leave a residual of 0 paise.",
+)
+
+
+@dg.job(description="Finance: import a settlement report file for a day and reconcile the day with it.")
+def import_settlement_report() -> None:
+    reconciliation.import_settlement_report_op()
 
 
 @dg.job(
@@ -84,6 +99,8 @@ def retry_refunds() -> None:
 JOBS = [
     ledger_audit,
     nightly_settlement,
+    reconciliation_job,
+    import_settlement_report,
     payment_confirmation,
     submit_payouts,
     create_and_submit_payouts,

@@ -1,5 +1,5 @@
-"""Schedules: the nightly settlement at 02:00 IST for the day that just ended, payout retries every
-15 minutes."""
+"""Schedules: the nightly settlement at 02:00 IST for the day that just ended, the reconciliation of
+that day's settlement report at 10:00 IST, payout retries every 15 minutes, the hourly ledger audit."""
 
 from __future__ import annotations
 
@@ -24,6 +24,19 @@ def nightly_settlement_schedule(context: dg.ScheduleEvaluationContext) -> dg.Run
     return dg.RunRequest(run_key=f"nightly-{previous_day}", partition_key=previous_day.isoformat())
 
 
+@dg.schedule(
+    job=jobs.reconciliation_job,
+    cron_schedule="0 10 * * *",
+    execution_timezone=TIMEZONE,
+    name="reconciliation_1000_ist",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+def reconciliation_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    """At 10:00 IST, when PhonePe has published it, reconcile the report of the IST day before."""
+    previous_day = (context.scheduled_execution_time.astimezone(IST) - dt.timedelta(days=1)).date()
+    return dg.RunRequest(run_key=f"reconciliation-{previous_day}", partition_key=previous_day.isoformat())
+
+
 submit_payouts_schedule = dg.ScheduleDefinition(
     name="submit_payouts_every_15_minutes",
     job=jobs.submit_payouts,
@@ -40,4 +53,4 @@ ledger_audit_schedule = dg.ScheduleDefinition(
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
 
-SCHEDULES = [nightly_settlement_schedule, submit_payouts_schedule, ledger_audit_schedule]
+SCHEDULES = [nightly_settlement_schedule, reconciliation_schedule, submit_payouts_schedule, ledger_audit_schedule]

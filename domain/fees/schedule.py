@@ -54,6 +54,7 @@ def seed_fee_schedule(conn: sa.Connection, settings: Settings) -> bool:
             effective_from=FIRST_SCHEDULE_DATE,
             platform_fee_bps=settings.platform_fee_bps,
             gateway_fee_bps=settings.gateway_fee_bps,
+            gateway_gst_bps=settings.gateway_gst_bps,
             scout_bounty_paise=settings.scout_bounty_paise,
             min_payout_paise=settings.min_payout_paise,
             hold_days=settings.hold_days,

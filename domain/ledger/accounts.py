@@ -21,6 +21,7 @@ SCOUT_PAYABLE: Final = "scout_payable"
 PLATFORM_REVENUE: Final = "platform_revenue"
 BOUNTY_EXPENSE: Final = "bounty_expense"
 RECON_SUSPENSE: Final = "recon_suspense"
+GST_INPUT_CREDIT: Final = "gst_input_credit"
 
 ACCOUNT_TYPES: Final = (
     GATEWAY_CLEARING,
@@ -31,6 +32,7 @@ ACCOUNT_TYPES: Final = (
     PLATFORM_REVENUE,
     BOUNTY_EXPENSE,
     RECON_SUSPENSE,
+    GST_INPUT_CREDIT,
 )
 PAYABLE_TYPES: Final[dict[str, str]] = {"seller": SELLER_PAYABLE, "scout": SCOUT_PAYABLE}
 

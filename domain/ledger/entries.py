@@ -27,6 +27,7 @@ from domain.ledger.accounts import (
     BANK,
     BOUNTY_EXPENSE,
     GATEWAY_CLEARING,
+    GST_INPUT_CREDIT,
     PAYOUTS_IN_TRANSIT,
     PLATFORM_REVENUE,
     RECON_SUSPENSE,
@@ -182,15 +183,31 @@ def stray_refund_completed_entry(refund_id: str, amount_paise: int) -> Entry:
     )
 
 
-def gateway_settlement_entry(settlement_ref: str, settled_paise: int, expected_paise: int) -> Entry:
-    """The gateway paid `settled` into the bank against `expected` in clearing; any gap is suspense."""
+def gateway_settlement_entry(utr: str, transfer_paise: int, clearing_paise: int, gst_paise: int) -> Entry:
+    """The bank received `transfer` for a settlement batch against `clearing` held for its known rows,
+    less the GST the gateway charged on its fees (the platform's input tax credit); any gap is suspense
+    until the batch's breaks are resolved."""
     return _entry(
-        entry_key("gateway_settlement", settlement_ref),
+        entry_key("gateway_settlement", utr),
         "gateway_settled",
         [
-            (BANK, settled_paise),
-            (GATEWAY_CLEARING, -expected_paise),
-            (RECON_SUSPENSE, expected_paise - settled_paise),
+            (BANK, transfer_paise),
+            (GATEWAY_CLEARING, -clearing_paise),
+            (GST_INPUT_CREDIT, gst_paise),
+            (RECON_SUSPENSE, clearing_paise - gst_paise - transfer_paise),
         ],
-        settlement_ref,
+        utr,
+    )
+
+
+def recon_resolution_entry(exception_id: str, klass: str, expected_paise: int, reported_paise: int) -> Entry:
+    """Finance accepted or wrote off a break: platform revenue takes the difference. The per-UTR cash
+    posting put it in suspense; a missing_in_report break is money booked in clearing the gateway
+    never paid, so that is cleared instead."""
+    offset = GATEWAY_CLEARING if klass == "missing_in_report" else RECON_SUSPENSE
+    return _entry(
+        entry_key("recon_resolution", exception_id),
+        "recon_resolved",
+        [(PLATFORM_REVENUE, expected_paise - reported_paise), (offset, reported_paise - expected_paise)],
+        exception_id,
     )

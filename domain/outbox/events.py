@@ -131,6 +131,17 @@ class StrayPayment(TypedDict):
     refund_id: str
 
 
+class ReconBreaksFound(TypedDict):
+    """A reconciliation of a day's report opened new breaks: how many, of which classes, how much."""
+
+    report_date: str
+    report_id: int
+    version: int
+    new_exceptions: int
+    classes: dict[str, int]
+    difference_paise: int
+
+
 class LedgerAuditFailed(TypedDict):
     audit_id: int
     from_entry_id: int
@@ -179,6 +190,7 @@ CATALOGUE: dict[str, EventType] = {
         EventType("stray_payment_refunded", "alerts", _FINANCE, StrayPayment, critical=True),
         EventType("settlement_statement", "statements", _USER, SettlementStatement),
         EventType("ledger_audit_failed", "alerts", _FINANCE, LedgerAuditFailed, critical=True),
+        EventType("recon_breaks_found", "alerts", _FINANCE, ReconBreaksFound, critical=True),
     )
 }
 
@@ -315,3 +327,8 @@ def refund_stuck(stuck: RefundStuck) -> OutboxRow:
 
 def stray_payment_refunded(stray: StrayPayment) -> OutboxRow:
     return _to_finance(f"stray_payment:{stray['order_id']}", "stray_payment_refunded", stray)
+
+
+def recon_breaks_found(found: ReconBreaksFound, scope: Literal["items", "batches"]) -> OutboxRow:
+    """Finance hears once per report version of the breaks its rows opened, and once of its batches'."""
+    return _to_finance(f"recon:{found['report_id']}:{scope}", "recon_breaks_found", found)

@@ -96,13 +96,15 @@ def run_submission(
         engine.dispose()
 
 
-def create_batch(conn: sa.Connection, day: dt.date) -> dict[str, Any]:
-    """Create the day's payouts (sql/payouts/batch.sql) and report who was held back and why."""
+def create_batch(conn: sa.Connection, day: dt.date, *, settled_funds_only: bool) -> dict[str, Any]:
+    """Create the day's payouts (sql/payouts/batch.sql) and report who was held back and why;
+    `settled_funds_only` is PAYOUT_REQUIRES_SETTLED_FUNDS."""
+    params = {"day": day, "settled_funds_only": settled_funds_only}
     payout_store.lock_creation(conn)
     posting.prepare(conn)
-    created, amount = conn.execute(statement("payouts/batch"), {"day": day}).one()
+    created, amount = conn.execute(statement("payouts/batch"), params).one()
     posting.post_staged(conn)
-    held = [dict(row._mapping) for row in conn.execute(statement("payouts/held_back"), {"day": day})]
+    held = [dict(row._mapping) for row in conn.execute(statement("payouts/held_back"), params)]
     if held:
         log.warning("payees_held_back", day=str(day), count=len(held), reasons=dict(Counter(r["reason"] for r in held)))
     return {"payouts_created": int(created), "amount_paise": int(amount), "held_back": held}

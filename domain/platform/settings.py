@@ -31,6 +31,7 @@ class Settings(BaseSettings):
 
     platform_fee_bps: int = Field(default=1000, ge=0, le=10_000)
     gateway_fee_bps: int = Field(default=150, ge=0, le=10_000)
+    gateway_gst_bps: int = Field(default=1800, ge=0, le=10_000)
     scout_bounty_paise: int = Field(default=1000, ge=0)
     min_payout_paise: int = Field(default=10_000, ge=1)
     hold_days: int = Field(default=2, ge=0, le=90)
@@ -46,6 +47,10 @@ class Settings(BaseSettings):
     refund_concurrency: int = Field(default=4, ge=1, le=64)
     refund_requests_per_second: float = Field(default=20.0, gt=0)
     refund_batch_size: int = Field(default=20, ge=1, le=500)
+    recon_settlement_window_days: int = Field(default=3, ge=0, le=60)
+    payout_requires_settled_funds: bool = True
+    recon_blocking_threshold_paise: int = Field(default=0, ge=0)
+    recon_write_off_approval_paise: int = Field(default=10_000, ge=0)
     order_min_paise: int = Field(default=100, ge=1)
     order_max_paise: int = Field(default=100_000_000, ge=1)
 

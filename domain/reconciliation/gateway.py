@@ -1,6 +1,8 @@
-"""The settlement-report port: what the gateway says it settled to our bank for one day.
+"""The settlement-report and bank-statement ports: what the gateway says it settled to our bank for
+one day, and what the bank says it actually received.
 
-`gateways.phonepe` downloads and parses the report; rows are paise exact.
+`gateways.phonepe` downloads and parses the report; rows are paise exact. `gateways.razorpayx` reads
+the credits of our current account, so a batch (UTR) is posted at the amount the bank received.
 """
 
 from __future__ import annotations
@@ -56,3 +58,24 @@ class SettlementReportGateway(Protocol):
         ...
 
     def settlement_report(self, report_date: dt.date) -> SettlementReport: ...
+
+    def parse_settlement_report(self, content: bytes, report_date: dt.date) -> SettlementReport:
+        """Parse a file whole or refuse it whole, with its line numbers. The import asks only for a file
+        its SQL refuses, to word the refusal, or one COPY may read otherwise, for its rows."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class BankCredit:
+    """One credit to our bank account; `utr` is the bank reference that names the settlement batch."""
+
+    utr: str
+    value_date: dt.date
+    amount_paise: int
+    transaction_id: str
+
+
+class BankStatementGateway(Protocol):
+    def bank_credits(self, value_date: dt.date) -> tuple[BankCredit, ...]:
+        """Every credit that arrived on `value_date` (IST), read in full or refused."""
+        ...

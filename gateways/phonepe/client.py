@@ -193,6 +193,11 @@ class PhonePeClient:
     def settlement_report(self, report_date: dt.date) -> SettlementReport:
         return parse_settlement_report(self.download_settlement_report(report_date), report_date=report_date)
 
+    def parse_settlement_report(self, content: bytes, report_date: dt.date) -> SettlementReport:
+        """The reference reading of a file: the import stores rows set-based and asks this only to word
+        a refusal, or for the rows of a file COPY may read otherwise."""
+        return parse_settlement_report(content, report_date=report_date)
+
 
 def _int(value: object, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):

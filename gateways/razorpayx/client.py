@@ -1,4 +1,5 @@
-"""RazorpayX payouts: composite payout create, fetch, lookup by reference, and webhook verification.
+"""RazorpayX: composite payout create, fetch, lookup by reference, webhook verification, and the
+current account's statement (the bank credits reconciliation posts settlement batches at).
 
 `create_payout` moves money: it is sent exactly once per call with `X-Payout-Idempotency` set to the
 caller's attempt key, so the caller may repeat the same attempt safely after a RetriableError (the
@@ -9,16 +10,20 @@ gateway returns the payout it already made), and resolves an OutcomeUnknownError
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 from urllib.parse import quote
 
 from domain.payouts.gateway import PAYOUT_STATES, BankDestination, Payout, PayoutRequest, VpaDestination
+from domain.platform.clock import Day, ist_date
 from domain.platform.gateway_errors import FinalError, OutcomeUnknownError
 from domain.platform.settings import Settings
+from domain.reconciliation.gateway import BankCredit
 from gateways.http import GatewayHttp, HttpOptions
 
 IDEMPOTENCY_HEADER = "X-Payout-Idempotency"
 MAX_IDEMPOTENCY_KEY = 64
+STATEMENT_PAGE_SIZE = 100  # RazorpayX's largest `count`
 
 
 def _razorpay_error_code(body: Any) -> str | None:
@@ -131,6 +136,49 @@ class RazorpayXClient:
             return None
         return max(matching, key=lambda payout: payout.created_at_s or 0)
 
+    def bank_credits(self, value_date: dt.date) -> tuple[BankCredit, ...]:
+        """The bank transfers credited on `value_date` (IST), every statement page read.
+
+        Offset paging shows an item again when a newer one arrives meanwhile, so a repeated id is kept
+        once; a repeat that differs is refused, as is any malformed item, so no credit is ever missed.
+        """
+        day = Day.of(value_date)
+        window = (int(day.start.timestamp()), int(day.end.timestamp()) - 1)  # `to` is inclusive
+        credits: dict[str, BankCredit] = {}
+        skip = 0
+        while True:
+            items = self._statement_page(window, skip)
+            for item in items:
+                credit = credit_from_transaction(item, self.account_number, window)
+                if credit is not None and credits.setdefault(credit.transaction_id, credit) != credit:
+                    raise FinalError("malformed gateway response: transaction listed twice, differently")
+            if len(items) < STATEMENT_PAGE_SIZE:
+                return tuple(credits.values())
+            skip += STATEMENT_PAGE_SIZE
+
+    def _statement_page(self, window: tuple[int, int], skip: int) -> list[Any]:
+        params = {
+            "account_number": self.account_number,
+            "from": window[0],
+            "to": window[1],
+            "count": STATEMENT_PAGE_SIZE,
+            "skip": skip,
+        }
+        body = self._http.with_read_retries(
+            lambda: self._http.send_json(
+                "GET", "/v1/transactions", endpoint="account_statement", money_moving=False, params=params
+            ),
+            endpoint="account_statement",
+        )
+        if not isinstance(body, dict) or body.get("entity") != "collection":
+            raise FinalError("malformed gateway response: transaction collection")
+        items = body.get("items")
+        if not isinstance(items, list) or body.get("count") != len(items):
+            raise FinalError("malformed gateway response: transaction collection")
+        if len(items) > STATEMENT_PAGE_SIZE:
+            raise FinalError("malformed gateway response: more transactions than asked for")
+        return items
+
 
 def payout_from_entity(entity: Any) -> Payout:
     if not isinstance(entity, dict):
@@ -153,4 +201,44 @@ def payout_from_entity(entity: Any) -> Payout:
         utr=entity.get("utr"),
         failure_reason=entity.get("failure_reason") or details.get("description"),
         created_at_s=created if isinstance(created, int) and not isinstance(created, bool) else None,
+    )
+
+
+def _paise(entity: dict[str, Any], name: str) -> int:
+    value = entity.get(name)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise FinalError(f"malformed gateway response: transaction {name}")
+    return value
+
+
+def credit_from_transaction(entity: Any, account_number: str, window: tuple[int, int]) -> BankCredit | None:
+    """A statement item as a bank credit; None for a debit (our payouts) or a credit that is no bank
+    transfer (a reversed payout coming back), since neither is money a settlement brought in."""
+    if not isinstance(entity, dict) or entity.get("entity") != "transaction":
+        raise FinalError("malformed gateway response: transaction entity")
+    transaction_id = entity.get("id")
+    if not isinstance(transaction_id, str) or not transaction_id:
+        raise FinalError("malformed gateway response: transaction id")
+    if entity.get("account_number") != account_number or entity.get("currency") != "INR":
+        raise FinalError("malformed gateway response: transaction of another account or currency")
+    amount, credit, debit = _paise(entity, "amount"), _paise(entity, "credit"), _paise(entity, "debit")
+    _paise(entity, "balance")  # not kept, but an item without it is not a statement line
+    created = entity.get("created_at")
+    if isinstance(created, bool) or not isinstance(created, int) or not window[0] <= created <= window[1]:
+        raise FinalError("malformed gateway response: transaction time outside the asked window")
+    if amount == 0 or (credit, debit) not in ((amount, 0), (0, amount)):
+        raise FinalError("malformed gateway response: transaction amount, credit and debit disagree")
+    source = entity.get("source")
+    if not isinstance(source, dict):
+        raise FinalError("malformed gateway response: transaction source")
+    if debit or source.get("entity") != "bank_transfer":
+        return None
+    utr = source.get("bank_reference")
+    if not isinstance(utr, str) or not utr:
+        raise FinalError("malformed gateway response: bank transfer without a bank reference")
+    return BankCredit(
+        utr=utr,
+        value_date=ist_date(dt.datetime.fromtimestamp(created, dt.UTC)),
+        amount_paise=credit,
+        transaction_id=transaction_id,
     )

@@ -138,6 +138,18 @@ def _razorpayx_router(razorpayx: RazorpayX) -> APIRouter:
         authorized(request)
         return await run_in_threadpool(razorpayx.list_payouts, reference_id, count, skip)
 
+    @router.get("/v1/transactions")
+    async def list_transactions(
+        request: Request,
+        account_number: str | None = None,
+        from_s: int | None = Query(default=None, alias="from", ge=0),
+        to_s: int | None = Query(default=None, alias="to", ge=0),
+        count: int = Query(default=10, ge=1, le=100),
+        skip: int = Query(default=0, ge=0),
+    ) -> dict[str, Any]:
+        authorized(request)
+        return await run_in_threadpool(razorpayx.list_transactions, account_number, (from_s, to_s), count, skip)
+
     return router
 
 

@@ -20,6 +20,7 @@ Endpoint = Literal[
     "payout_create",
     "payout_fetch",
     "payout_list",
+    "account_statement",
 ]
 PayoutOutcome = Literal["processed", "failed", "reversed", "processing"]
 RefundOutcome = Literal["COMPLETED", "FAILED", "PENDING"]
@@ -60,11 +61,19 @@ class ReportAnomalies(_Strict):
     missing: list[str] = Field(default_factory=list, description="Reference ids left out.")
     duplicate: list[str] = Field(default_factory=list, description="Reference ids listed twice.")
     amount_diff: dict[str, int] = Field(default_factory=dict, description="Paise added to a row's Amount.")
+    fee_diff: dict[str, int] = Field(default_factory=dict, description="Paise more fee charged on a payment row.")
+    late: list[str] = Field(default_factory=list, description="Reference ids listed in the next day's report.")
+    transfer_diff: dict[str, int] = Field(
+        default_factory=dict, description="Report day (YYYY-MM-DD) -> paise added to that day's bank credit."
+    )
     unknown_count: int = Field(default=0, ge=0, le=10_000, description="Rows for transactions never made.")
     missing_rate: float = Field(default=0.0, ge=0, le=1)
     duplicate_rate: float = Field(default=0.0, ge=0, le=1)
     amount_diff_rate: float = Field(default=0.0, ge=0, le=1)
     amount_diff_paise: int = 100
+    fee_diff_rate: float = Field(default=0.0, ge=0, le=1)
+    fee_diff_paise: int = Field(default=100, ge=1)
+    late_rate: float = Field(default=0.0, ge=0, le=1)
 
 
 class SandboxConfig(_Strict):

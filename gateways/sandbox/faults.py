@@ -32,6 +32,7 @@ ROUTES: tuple[tuple[str, re.Pattern[str], Endpoint], ...] = (
     ("POST", re.compile(r"/razorpayx/v1/payouts"), "payout_create"),
     ("GET", re.compile(r"/razorpayx/v1/payouts/[^/]+"), "payout_fetch"),
     ("GET", re.compile(r"/razorpayx/v1/payouts"), "payout_list"),
+    ("GET", re.compile(r"/razorpayx/v1/transactions"), "account_statement"),
 )
 
 

@@ -23,7 +23,7 @@ from gateways.sandbox import store
 from gateways.sandbox.config import ConfigSource
 from gateways.sandbox.errors import SandboxError, bad_request
 from gateways.sandbox.outbox import Outbox
-from gateways.sandbox.report import Transaction, build_report, day_bounds_ms
+from gateways.sandbox.report import Transaction, build_report, day_bounds_ms, is_late
 
 TOKEN_LIFETIME_S = 3600
 ORDER_EXPIRY_MS = 20 * 60 * 1000
@@ -236,9 +236,16 @@ class PhonePe:
     def settlement_report(self, day: dt.date) -> str:
         """The CSV PhonePe would settle for `day`: payments paid and refunds completed on it (IST)."""
         start, end = day_bounds_ms(day)
+        before = day - dt.timedelta(days=1)
+        config = self._config()
         with self._engine.connect() as conn:
             transactions = [*_payments_paid(conn, start, end), *_refunds_completed(conn, start, end)]
-        return build_report(day, transactions, self._config())
+            previous = [
+                *_payments_paid(conn, *day_bounds_ms(before)),
+                *_refunds_completed(conn, *day_bounds_ms(before)),
+            ]
+        carried = [tx for tx in previous if is_late(config, before, tx.reference_id)]
+        return build_report(day, transactions, config, carried)
 
 
 def _payment_detail(body: dict[str, Any], at: int) -> dict[str, Any]:

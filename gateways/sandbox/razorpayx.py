@@ -1,24 +1,34 @@
-"""The sandbox playing RazorpayX payouts: create (idempotent on X-Payout-Idempotency), fetch and list,
-the counterpart of `gateways.razorpayx`.
+"""The sandbox playing RazorpayX: payouts (create, idempotent on X-Payout-Idempotency; fetch and list)
+and the current account's statement, the counterpart of `gateways.razorpayx`.
 
 Payouts are accepted `processing` and finished later by the worker (this part is a `Settler`), which
 sends a `payout.*` webhook for each transition. Outcomes are deterministic: a per-reference override
 in the config wins; otherwise a payee whose VPA (or bank account name) contains "fail" fails,
 "reverse" is processed then reversed, "pending" stays processing, and one starting with "invalid"
 is refused at creation as an unknown payee; anything else is processed.
+
+The statement holds only the settlements' credits (payouts are not debited from it): PhonePe's
+report of day D is credited on D + `settlement_lag_days` under the report's own UTR, at the report's
+own settled total, read back from the CSV the PhonePe part serves, so the bank and the report agree
+to the paisa unless `report_anomalies.transfer_diff` says otherwise for D.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import hmac
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
 import structlog
 
+from domain.platform.clock import IST, ist_date
 from domain.platform.settings import Settings
+from gateways.phonepe.settlement_report import parse_settlement_report
 from gateways.sandbox import store
 from gateways.sandbox.config import ConfigSource
 from gateways.sandbox.errors import SandboxError, bad_request
@@ -34,16 +44,32 @@ PAYOUT_FIELDS = {
     "account_number", "amount", "currency", "mode", "purpose", "fund_account",
     "queue_if_low_balance", "reference_id", "narration", "notes",
 }  # fmt: skip
+CREDIT_TIME_IST = dt.time(11)  # when a day's settlement lands in the account
+PHONEPE_PAYER = {
+    "payer_name": "PhonePe Private Limited",
+    "payer_account": "9999000011112222",
+    "payer_ifsc": "YESB0000001",
+}
 
 
 class RazorpayX:
-    """RazorpayX's payout endpoints over the sandbox's payouts table."""
+    """RazorpayX's payout endpoints over the sandbox's payouts table, and the account statement over
+    `settlement_report` (the PhonePe part's CSV of a day)."""
 
-    def __init__(self, settings: Settings, engine: sa.Engine, outbox: Outbox, config: ConfigSource) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: sa.Engine,
+        outbox: Outbox,
+        config: ConfigSource,
+        *,
+        settlement_report: Callable[[dt.date], str],
+    ) -> None:
         self._settings = settings
         self._engine = engine
         self._outbox = outbox
         self._config = config
+        self._settlement_report = settlement_report
 
     def check_basic_auth(self, key_id: str, key_secret: str) -> None:
         """Both halves are compared in constant time, so a refusal tells nothing about which was wrong."""
@@ -85,6 +111,75 @@ class RazorpayX:
             rows = conn.execute(query.limit(count).offset(skip)).all()
         items = [payout_entity(row) for row in rows]
         return {"entity": "collection", "count": len(items), "items": items}
+
+    def list_transactions(
+        self, account_number: str | None, window: tuple[int | None, int | None], count: int, skip: int
+    ) -> dict[str, Any]:
+        """The statement's transactions created within [from, to] (unix seconds, both inclusive), newest first."""
+        if account_number != self._settings.razorpayx_account_number:
+            raise bad_request("The account number is invalid", "account_number")
+        start, end = window
+        items = [
+            item
+            for item in reversed(self._statement())
+            if (start is None or item["created_at"] >= start) and (end is None or item["created_at"] <= end)
+        ]
+        page = items[skip : skip + count]
+        return {"entity": "collection", "count": len(page), "items": page}
+
+    def _statement(self) -> list[dict[str, Any]]:
+        """Every settlement credit, oldest first, with the running balance: one per report day whose
+        report lists anything and whose transfer (its settled total plus `transfer_diff`) is positive."""
+        config = self._config()
+        credits: list[dict[str, Any]] = []
+        balance = 0
+        for day in self._report_days():
+            report = parse_settlement_report(self._settlement_report(day), report_date=day)
+            amount = report.settled_paise + config.report_anomalies.transfer_diff.get(day.isoformat(), 0)
+            if not report.rows or amount <= 0:
+                continue
+            balance += amount
+            value_date = day + dt.timedelta(days=config.settlement_lag_days)
+            credits.append(self._credit_entity(value_date, report.rows[0].bank_reference_no, amount, balance))
+        return credits
+
+    def _report_days(self) -> list[dt.date]:
+        """The days from the first payment paid or refund completed to the day after the last, which
+        lists the last day's late ones: the only days whose reports can list anything real."""
+        o, r = store.orders.c, store.refunds.c
+        paid = sa.select(o.paid_at_ms.label("at")).where(o.state == "COMPLETED")
+        refunded = sa.select(r.completed_at_ms.label("at")).where(r.state == "COMPLETED")
+        times = sa.union_all(paid, refunded).subquery()
+        with self._engine.connect() as conn:
+            first_ms, last_ms = conn.execute(sa.select(sa.func.min(times.c.at), sa.func.max(times.c.at))).one()
+        if first_ms is None:
+            return []
+        first, last = (ist_date(dt.datetime.fromtimestamp(ms / 1000, IST)) for ms in (first_ms, last_ms))
+        return [first + dt.timedelta(days=n) for n in range((last - first).days + 2)]
+
+    def _credit_entity(self, value_date: dt.date, utr: str, amount: int, balance: int) -> dict[str, Any]:
+        """A settlement as RazorpayX lists an incoming bank transfer; its ids follow from the UTR (seed and day)."""
+        tag = hashlib.sha256(f"{utr}:credit".encode()).hexdigest()
+        created_at = int(dt.datetime.combine(value_date, CREDIT_TIME_IST, IST).timestamp())
+        return {
+            "id": "txn_" + tag[:14],
+            "entity": "transaction",
+            "account_number": self._settings.razorpayx_account_number,
+            "amount": amount,
+            "currency": "INR",
+            "credit": amount,
+            "debit": 0,
+            "balance": balance,
+            "source": {
+                "id": "bt_" + tag[14:28],
+                "entity": "bank_transfer",
+                **PHONEPE_PAYER,
+                "mode": "NEFT",
+                "bank_reference": utr,
+                "amount": amount,
+            },
+            "created_at": created_at,
+        }
 
     def witness(self) -> list[dict[str, Any]]:
         """Every payout with the idempotency key that made it and how many create calls reached it."""

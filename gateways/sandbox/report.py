@@ -1,9 +1,10 @@
 """The sandbox's settlement report: what PhonePe would settle for one day, with chosen anomalies.
 
 Report date D lists the payments and completed refunds whose transaction time falls on D (IST),
-settled on D + `settlement_lag_days`. Each payment row carries the gateway fee (fee_bps of the
-amount) and GST on that fee (gst_bps), both negative; a refund row is a negative Amount with no fee.
-One bank transfer (one UTR) settles a day.
+settled on D + `settlement_lag_days`, except those chosen late, which the report of D + 1 lists.
+Each payment row carries the gateway fee (fee_bps of the amount) and GST on that fee (gst_bps),
+both negative; a refund row is a negative Amount with no fee. One bank transfer (one UTR) settles
+a day.
 """
 
 from __future__ import annotations
@@ -52,7 +53,16 @@ def _chosen(config: SandboxConfig, day: dt.date, kind: str, reference_id: str, r
     return rate > 0 and random.Random(f"{config.seed}:{day}:{kind}:{reference_id}").random() < rate
 
 
-def build_report(day: dt.date, transactions: list[Transaction], config: SandboxConfig) -> str:
+def is_late(config: SandboxConfig, day: dt.date, reference_id: str) -> bool:
+    """Whether the transaction of `day` is left to the next day's report."""
+    anomalies = config.report_anomalies
+    return reference_id in anomalies.late or _chosen(config, day, "late", reference_id, anomalies.late_rate)
+
+
+def build_report(
+    day: dt.date, transactions: list[Transaction], config: SandboxConfig, carried: list[Transaction] | None = None
+) -> str:
+    """`transactions` of `day` and the late ones of the day before (`carried`), with the anomalies."""
     anomalies = config.report_anomalies
     settlement_date = (day + dt.timedelta(days=config.settlement_lag_days)).strftime(DATE_FORMAT)
     utr = "SBIN" + hashlib.sha256(f"{config.seed}:{day}".encode()).hexdigest()[:12].upper()
@@ -62,6 +72,10 @@ def build_report(day: dt.date, transactions: list[Transaction], config: SandboxC
 
     def row(tx: Transaction, amount: int) -> list[str]:
         fee = bps_of(amount, config.fee_bps) if tx.payment_type == "PAYMENT" else 0
+        if fee and tx.reference_id in anomalies.fee_diff:
+            fee += anomalies.fee_diff[tx.reference_id]
+        elif fee and _chosen(config, day, "fee", tx.reference_id, anomalies.fee_diff_rate):
+            fee += anomalies.fee_diff_paise
         gst = bps_of(fee, config.gst_bps)
         if config.gst_split == "IGST":
             igst, cgst, sgst = gst, 0, 0
@@ -86,7 +100,8 @@ def build_report(day: dt.date, transactions: list[Transaction], config: SandboxC
             rupees(-sgst),
         ]
 
-    for tx in sorted(transactions, key=lambda t: (t.transaction_at_ms, t.reference_id)):
+    listed = [tx for tx in transactions if not is_late(config, day, tx.reference_id)] + list(carried or [])
+    for tx in sorted(listed, key=lambda t: (t.transaction_at_ms, t.reference_id)):
         ref = tx.reference_id
         if ref in anomalies.missing or _chosen(config, day, "missing", ref, anomalies.missing_rate):
             continue

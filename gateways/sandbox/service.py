@@ -1,7 +1,7 @@
 """The sandbox behind its HTTP endpoints, composed of one part per role over one database:
 
 - `phonepe.PhonePe`: OAuth tokens, payments, order status, refunds and the settlement report;
-- `razorpayx.RazorpayX`: payouts;
+- `razorpayx.RazorpayX`: payouts, and the account statement crediting what PhonePe's reports settle;
 - `outbox.Outbox` and `outbox.Worker`: the webhooks those two enqueue, and the background thread
   that finishes their accepted refunds and payouts and delivers the webhooks.
 
@@ -35,7 +35,9 @@ class Sandbox:
         self.config = config
         self.outbox = Outbox(settings, engine, self._current_config)
         self.phonepe = PhonePe(settings, engine, self.outbox, self._current_config)
-        self.razorpayx = RazorpayX(settings, engine, self.outbox, self._current_config)
+        self.razorpayx = RazorpayX(
+            settings, engine, self.outbox, self._current_config, settlement_report=self.phonepe.settlement_report
+        )
         self.worker = Worker(engine, self.outbox, settlers=(self.razorpayx, self.phonepe))
 
     def _current_config(self) -> SandboxConfig:

@@ -3,5 +3,5 @@
 CREATE OR REPLACE VIEW fee_schedule_periods AS
 SELECT fee_schedule_id, effective_from,
        lead(effective_from, 1, 'infinity'::date) OVER (ORDER BY effective_from) AS effective_to,
-       platform_fee_bps, gateway_fee_bps, scout_bounty_paise, min_payout_paise, hold_days
+       platform_fee_bps, gateway_fee_bps, scout_bounty_paise, min_payout_paise, hold_days, gateway_gst_bps
 FROM fee_schedules;

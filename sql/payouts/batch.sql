@@ -5,13 +5,17 @@
 -- Sellers are paid their whole available balance once it reaches the minimum payout (a negative
 -- balance from a clawback is carried and netted); scouts are paid what they asked for, if available.
 -- Payees without a destination, not active, or on hold are left out (see payouts/held_back.sql).
--- :day  date, the batch (partition) day
+-- With :settled_funds_only (PAYOUT_REQUIRES_SETTLED_FUNDS) a seller's settlement item is payable only
+-- once the gateway's report lists every one of its payments for its full amount: we never pay out
+-- money the gateway has not paid us.
+-- :day  date, the batch (partition) day;  :settled_funds_only  boolean
 WITH schedule AS (
     SELECT min_payout_paise FROM fee_schedule_periods WHERE :day >= effective_from AND :day < effective_to
 ),
 open_items AS (  -- what is owed and not yet covered by a live payout, read through the open-items index
     SELECT i.payee_item_id, i.payee_type, i.payee_id, i.item_date, i.amount_paise - i.covered_paise AS uncovered_paise
     FROM payee_items i WHERE i.covered_paise <> i.amount_paise
+      AND (NOT :settled_funds_only OR i.item_type <> 'settlement' OR funds_settled(i.item_key, i.item_date, i.payee_id))
 ),
 payable_users AS (
     SELECT u.user_id, u.payout_destination FROM users u

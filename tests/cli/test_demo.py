@@ -47,7 +47,7 @@ def test_demo_settles_a_simulated_day(  # type: ignore[no-untyped-def]
     out = result.output
     assert "simulated: {'orders': 60, 'paid': 56, 'payment_failed': 3, " in out
     assert "(duplicate answered 200, forged answered 401)" in out
-    assert "Checks: all passed (20/20 in check_results)" in out
+    assert "Checks: all passed (21/21 in check_results)" in out
     assert "rejected   bad_signature                 1" in out
     assert "duplicate  already_accepted              1" in out
     assert "retried after a transient gateway error: 2" in out
@@ -71,6 +71,18 @@ def test_demo_settles_a_simulated_day(  # type: ignore[no-untyped-def]
             fee, seller = (_paise(x) for x in re.findall(r"Rs ([\d,.]+)", parts))
             assert (fee, seller) == (round_half_up(paise * 1000, 10_000), paise - fee), (amount, parts)
     assert re.search(r"seller usr_\S+ balance -Rs [\d,.]+ after a clawback of Rs [\d,.]+: not paid", out)
+    # Reconciliation of the day: every report row classified, the stray payment its one break (Rs 250
+    # less the 1.5% fee, 375 paise, and 18% GST on it, 68 paise: Rs 245.57), nothing unexplained, and
+    # the bank's transfer posted with nothing left in suspense.
+    assert "| Paid after cancellation or failure | 1 | Rs 0.00 | Rs 245.57 | Rs 245.57 | yes |" in out
+    assert "Residual (unexplained): **Rs 0.00**" in out and "New breaks: 1 paid_after_cancellation." in out
+    [(report, books, difference)] = re.findall(
+        r"Report total: \*\*Rs ([\d,.]+)\*\*\n- Our books expected: \*\*Rs ([\d,.]+)\*\*\n"
+        r"- Difference: \*\*Rs ([\d,.]+)",
+        out,
+    )
+    assert (_paise(report) - _paise(books), _paise(difference)) == (24_557, 24_557)
+    assert re.search(r"- Batch SBIN\w+: the bank received Rs [\d,.]+ against Rs [\d,.]+ in the report; Rs 0.00", out)
 
 
 def _paise(rupees: str) -> int:

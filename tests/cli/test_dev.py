@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from cli.dev import STOP_GRACE_S
 from cli.processes import free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,11 +121,11 @@ def settle_dev(make_database, tmp_path: Path) -> Iterator[Dev]:  # type: ignore[
 
 def test_two_sigterms_stop_the_whole_tree_cleanly(settle_dev: Dev) -> None:
     """The second SIGTERM, while the first one's stop is under way, changes nothing."""
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + STOP_GRACE_S + 10
     settle_dev.process.send_signal(signal.SIGTERM)
     time.sleep(2)
     settle_dev.process.send_signal(signal.SIGTERM)
-    assert settle_dev.process.wait(timeout=20) == 0
+    assert settle_dev.process.wait(timeout=STOP_GRACE_S + 10) == 0
     assert _left_after(settle_dev.tree, deadline) == {}
     output = settle_dev.log.read_text()
     assert "Aborted!" not in output and "killed after" not in output

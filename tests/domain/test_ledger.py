@@ -63,14 +63,17 @@ def test_failed_and_reversed_payouts_return_the_money(conn: sa.Connection) -> No
 
 
 def test_gateway_settlement_difference_goes_to_suspense() -> None:
-    entry = entries.gateway_settlement_entry("UTR1", settled_paise=9800, expected_paise=9850)
+    # Clearing holds 9_850 (10_000 less the 150 fee); the gateway also charged 27 GST on its fee, so
+    # 9_823 was due and the bank got 9_800: 23 short, in suspense.
+    entry = entries.gateway_settlement_entry("UTR1", transfer_paise=9800, clearing_paise=9850, gst_paise=27)
     assert {line.account_id: line.amount_paise for line in entry.lines} == {
         "bank": 9800,
         "gateway_clearing": -9850,
-        "recon_suspense": 50,
+        "gst_input_credit": 27,
+        "recon_suspense": 23,
     }
-    exact = entries.gateway_settlement_entry("UTR2", 9850, 9850)
-    assert {line.account_id for line in exact.lines} == {"bank", "gateway_clearing"}
+    exact = entries.gateway_settlement_entry("UTR2", 9823, 9850, 27)
+    assert {line.account_id for line in exact.lines} == {"bank", "gateway_clearing", "gst_input_credit"}
 
 
 def test_same_key_posts_once(conn: sa.Connection) -> None:
@@ -159,7 +162,7 @@ def test_every_built_entry_balances(gross: int, platform_bps: int, gateway_bps: 
         entries.payout_failed_entry("p", "scout", who, gross),
         entries.payout_reversed_entry("p", "seller", who, gross),
         entries.refund_completed_entry("f", who, split),
-        entries.gateway_settlement_entry("u", gross - gross // 3, gross),
+        entries.gateway_settlement_entry("u", gross - gross // 3, gross, gross // 7),
     ]
     for entry in built:
         assert sum(line.amount_paise for line in entry.lines) == 0

@@ -62,8 +62,9 @@ class Books:
     ) -> str:
         """An order the verified webhook marked paid; `gateway` is what the status API will say."""
         order_id = factories.paid_order(self.engine, buyer, seller, amount_paise, paid_at, delivered_at=delivered_at)
-        if gateway is not None:
-            self.sandbox.pay(order_id, gateway_amount_paise or amount_paise, gateway)
+        if gateway is not None:  # paid at the gateway when the webhook says, so its report lists it that day
+            paid_at_ms = int(paid_at.timestamp() * 1000)
+            self.sandbox.pay(order_id, gateway_amount_paise or amount_paise, gateway, paidAtMs=paid_at_ms)
         return order_id
 
     def failed_order(

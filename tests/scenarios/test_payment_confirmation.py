@@ -407,7 +407,9 @@ def test_settle_payments_confirm_runs_the_workflow_in_process(
 def test_the_nightly_job_reads_confirmations_and_asks_the_gateway_nothing() -> None:
     nightly = defs.resolve_job_def("nightly_settlement")
     assert "payment_confirmations_asset" not in nightly.graph.node_names()
-    assert "phonepe" not in nightly.required_resource_keys
+    # PhonePe is asked for one thing only: the day's settlement report, which payouts wait for.
+    asking = {node.name for node in nightly.graph.node_defs if "phonepe" in node.required_resource_keys}
+    assert asking == {"settlement_report"}
     graph = defs.get_repository_def().asset_graph
     (check,) = [key for key in graph.asset_check_keys if key.name == "day_orders_expectations"]
     assert check.asset_key == dg.AssetKey("day_orders")  # checked before any money moves

@@ -30,7 +30,7 @@ def _prepare(books: Books, sellers: int, vpa: str = "okaxis") -> list[str]:
         for seller in ids:
             destination = {"type": "vpa", "vpa": f"{seller[-10:]}@{vpa}"}
             conn.execute(sa.update(users).where(users.c.user_id == seller).values(payout_destination=destination))
-        create_batch(conn, D)
+        create_batch(conn, D, settled_funds_only=False)
     return ids
 
 

@@ -19,6 +19,7 @@ D = dt.date(2026, 11, 12)
 BLOCKING_CHECKS = (
     "day_orders_expectations",
     "captures_expectations",
+    "settlement_report_expectations",
     "entries_balance",
     "entries_have_lines",
     "accounts_well_named",
@@ -49,12 +50,14 @@ def test_a_failing_orders_check_stops_captures_and_is_recorded(books: Books, mon
     result = books.settle(D)
     assert not result.success
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
-    assert checks == {"day_orders_expectations": False}
+    assert checks == {"day_orders_expectations": False, "settlement_report_expectations": True}
     materialized = {m.asset_key.to_user_string() for m in result.get_asset_materialization_events()}
-    assert materialized == {"day_orders"}  # nothing downstream of the failed check ran
+    assert materialized == {"day_orders", "settlement_report"}  # nothing downstream of the failed check ran
     assert books.balances() == {}
     assert books.rows("SELECT * FROM settlement_lines") == []
-    stored = books.one("SELECT asset_key, check_name, passed, partition_key, details FROM check_results")
+    stored = books.one(
+        "SELECT asset_key, check_name, passed, partition_key, details FROM check_results WHERE asset_key = 'day_orders'"
+    )
     assert (stored.asset_key, stored.check_name, stored.passed, stored.partition_key) == (
         "day_orders",
         "day_orders_expectations",
@@ -75,7 +78,7 @@ def test_every_check_passes_and_is_stored_on_a_good_day(books: Books) -> None:
     assert result.success
     evaluations = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
     assert evaluations == dict.fromkeys(BLOCKING_CHECKS, True)
-    assert books.one("SELECT count(*) AS n FROM check_results WHERE passed").n == len(BLOCKING_CHECKS) == 20
+    assert books.one("SELECT count(*) AS n FROM check_results WHERE passed").n == len(BLOCKING_CHECKS) == 21
 
 
 def test_analyst_reads_analytics_and_nothing_else(books: Books) -> None:
