@@ -41,10 +41,13 @@ from domain.users.api_keys import create_key
 from gateways.phonepe.webhooks import v2_authorization
 
 DEMO_DATABASE = "settlement_demo"
+DEMO_SANDBOX_DATABASE = "settlement_demo_sandbox"
 
 
 def fresh_demo_database(app_url: str) -> str:
-    """The demo gets its own database, recreated each run, so its summary is exactly its own day."""
+    """The demo gets its own databases (ours and the sandbox's), recreated each run, so its summary and
+    the gateway's report are exactly its own day."""
+    drop_database(app_url, DEMO_SANDBOX_DATABASE)
     drop_database(app_url, DEMO_DATABASE)
     return ensure_database(app_url, DEMO_DATABASE)
 
@@ -279,7 +282,8 @@ def demo(orders: int, seed: int) -> None:
         }
     )
     with (
-        running(["-m", "cli", "sandbox", "--port", str(sandbox_port), "--seed", str(seed)],
+        running(["-m", "cli", "sandbox", "--port", str(sandbox_port), "--seed", str(seed),
+                 "--database", DEMO_SANDBOX_DATABASE],
                 f"{sandbox}/sandbox/health", env=gateway_env),
         running(["-m", "cli", "api", "--port", str(api_port), "--workers", "2"], f"{api}/healthz", env=gateway_env),
     ):  # fmt: skip

@@ -10,6 +10,7 @@ import uvicorn
 from pydantic import ValidationError
 
 from cli.context import settings_or_exit
+from domain.platform.database import SANDBOX_DATABASE, database_url
 from gateways.sandbox import FaultConfig, SandboxConfig, create_app
 
 
@@ -24,7 +25,13 @@ from gateways.sandbox import FaultConfig, SandboxConfig, create_app
     help='JSON file: {"config": {...}, "faults": {...}} (see docs/gateways.md).',
 )
 @click.option("--seed", type=int, default=None, help="Seed for faults, duplicates and report anomalies.")
-def sandbox(host: str, port: int | None, config_path: Path | None, seed: int | None) -> None:
+@click.option(
+    "--database",
+    default=SANDBOX_DATABASE,
+    show_default=True,
+    help="The sandbox's own database on the server, created if missing.",
+)
+def sandbox(host: str, port: int | None, config_path: Path | None, seed: int | None, database: str) -> None:
     """Run the gateway sandbox."""
     settings = settings_or_exit()
     base = settings.api_public_url.rstrip("/")
@@ -45,6 +52,6 @@ def sandbox(host: str, port: int | None, config_path: Path | None, seed: int | N
         faults = FaultConfig.model_validate(fault_data)
     except (ValueError, ValidationError, AttributeError) as exc:
         raise click.ClickException(f"invalid sandbox config: {exc}") from None
-    app = create_app(settings, config=config, faults=faults)
+    app = create_app(settings, db_url=database_url(settings, database), config=config, faults=faults)
     click.echo(f"sandbox on http://{host}:{port or settings.sandbox_port} (/phonepe, /razorpayx, /sandbox)")
     uvicorn.run(app, host=host, port=port or settings.sandbox_port, access_log=False, log_config=None)
