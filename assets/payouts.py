@@ -17,13 +17,14 @@ from domain.payouts import finance, status, submission
 from domain.payouts import store as payout_store
 from domain.payouts.invariants import PAYOUT_INVARIANTS
 from domain.platform.clock import Day, ist_date
+from domain.platform.runs import RunSummary
 from domain.platform.settings import Settings
 from gateways.razorpayx import webhooks as razorpayx_webhooks
 
 
 def _submit(
     db: PostgresResource, razorpayx: PayoutsGatewayResource, settings: Settings, **options: object
-) -> submission.SubmitSummary:
+) -> RunSummary:
     with contextlib.closing(razorpayx.client()) as client:
         return submission.run_submission(
             db.url_string, client, submission.SubmitOptions.from_settings(settings, **options)

@@ -26,7 +26,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -40,6 +40,7 @@ from domain.payouts.tables import payout_attempts, payouts
 from domain.platform.database import create_engine
 from domain.platform.gateway_errors import GatewayError, OutcomeUnknownError, RetriableError
 from domain.platform.retry import RateLimiter, attempts_exhausted, next_attempt_at
+from domain.platform.runs import RunSummary
 from domain.platform.settings import Settings
 from domain.platform.sql import statement
 
@@ -73,21 +74,9 @@ class SubmitOptions:
         )
 
 
-@dataclass
-class SubmitSummary:
-    """What one submission run did, by outcome (`submitted`, `completed`, `retry_scheduled`, ...)."""
-
-    outcomes: Counter[str] = field(default_factory=Counter)
-    gateway_calls: int = 0
-    elapsed_s: float = 0.0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**dict(sorted(self.outcomes.items())), "gateway_calls": self.gateway_calls, "elapsed_s": self.elapsed_s}
-
-
 def run_submission(
     url: str, gateway: PayoutsGateway, options: SubmitOptions, *, hook: Hook | None = None
-) -> SubmitSummary:
+) -> RunSummary:
     """`submit_pending` on its own engine: two connections per worker (the claim's lock, the attempts)."""
     engine = create_engine(url, pool_size=2 * options.concurrency + 1)
     try:
@@ -150,11 +139,11 @@ def submit_pending(
     *,
     hook: Hook | None = None,
     rng: random.Random | None = None,
-) -> SubmitSummary:
+) -> RunSummary:
     """Submit every due pending payout once, with `options.concurrency` workers and a rate cap."""
     started = time.monotonic()
     started_at = dt.datetime.now(dt.UTC)
-    summary = SubmitSummary()
+    summary = RunSummary()
     limiter = RateLimiter(options.requests_per_second)
     lock = threading.Lock()
     worker = _Worker(engine, gateway, options, limiter, hook, rng or random.Random(), started_at)

@@ -34,7 +34,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -43,6 +43,7 @@ import structlog
 from domain.platform.database import create_engine
 from domain.platform.gateway_errors import FinalError, GatewayError, NotFoundError, OutcomeUnknownError, RetriableError
 from domain.platform.retry import RateLimiter, attempts_exhausted, next_attempt_at
+from domain.platform.runs import RunSummary
 from domain.platform.settings import Settings
 from domain.platform.sql import statement
 from domain.refunds import store
@@ -84,18 +85,6 @@ class RefundOptions:
             "stuck_after_h": settings.refund_stuck_after_h,
         }
         return cls(**{**configured, **overrides})
-
-
-@dataclass
-class RefundRunSummary:
-    """What one run did, by outcome (`submitted`, `completed`, `retry_scheduled`, ...)."""
-
-    outcomes: Counter[str] = field(default_factory=Counter)
-    gateway_calls: int = 0
-    elapsed_s: float = 0.0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**dict(sorted(self.outcomes.items())), "gateway_calls": self.gateway_calls, "elapsed_s": self.elapsed_s}
 
 
 def apply_gateway_state(
@@ -149,7 +138,7 @@ def _apply(
 
 def run_submission(
     url: str, gateway: RefundsGateway, options: RefundOptions, *, now: dt.datetime, hook: Hook | None = None
-) -> RefundRunSummary:
+) -> RunSummary:
     """`submit_due` on its own engine: two connections per worker (the batch's locks, its attempts)."""
     engine = create_engine(url, pool_size=2 * options.concurrency + 1)
     try:
@@ -166,10 +155,10 @@ def submit_due(
     now: dt.datetime,
     hook: Hook | None = None,
     rng: random.Random | None = None,
-) -> RefundRunSummary:
+) -> RunSummary:
     """Submit every refund due at `now` once, with `options.concurrency` workers and a rate cap."""
     started = time.monotonic()
-    summary = RefundRunSummary()
+    summary = RunSummary()
     lock = threading.Lock()
     worker = _Worker(
         engine, gateway, options, RateLimiter(options.requests_per_second), hook, rng or random.Random(), now

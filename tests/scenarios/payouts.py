@@ -8,6 +8,7 @@ from typing import Any
 
 from domain.ledger import accounts, posting
 from domain.payouts import status, submission
+from domain.platform.runs import RunSummary
 from gateways.razorpayx import webhooks as razorpayx_webhooks
 from tests import factories
 from tests.scenarios.books import Books
@@ -19,7 +20,7 @@ def payee(books: Books, role: str, destination: dict[str, str] | None = None, **
     return factories.payee(books.engine, role, destination, **kwargs)
 
 
-def submit(books: Books, **options: Any) -> submission.SubmitSummary:
+def submit(books: Books, **options: Any) -> RunSummary:
     merged = {"concurrency": 2, "max_attempts": 5, **FAST, **options}
     client = books.sandbox.razorpayx_client(read_timeout_s=options.pop("read_timeout_s", 5.0))
     merged.pop("read_timeout_s", None)

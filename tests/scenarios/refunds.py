@@ -7,6 +7,7 @@ import datetime as dt
 import random
 from typing import Any
 
+from domain.platform.runs import RunSummary
 from domain.platform.settings import Settings
 from domain.refunds import status, store, stray, submission
 from domain.refunds.store import RefundRequest
@@ -42,7 +43,7 @@ def approve(books: Books, refund_id: str, now: dt.datetime) -> None:
         store.decide(conn, refund_id, approve=True, actor="finance", note="checked", now=now)
 
 
-def submit(books: Books, now: dt.datetime, **overrides: Any) -> submission.RefundRunSummary:
+def submit(books: Books, now: dt.datetime, **overrides: Any) -> RunSummary:
     client = books.sandbox.phonepe_client(read_timeout_s=overrides.pop("read_timeout_s", 5.0))
     try:
         return submission.submit_due(books.engine, client, options(books, **overrides), now=now, rng=random.Random(7))

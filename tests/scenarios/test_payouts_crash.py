@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from domain.payouts.submission import create_batch
 from domain.users.tables import users
 from tests.scenarios.books import Books, assert_books_sound, ist
+from tests.scenarios.drill import wait_for_pause
 from tests.scenarios.payouts import payouts, settle_status, witness
 
 D = dt.date(2026, 11, 10)
@@ -61,15 +62,6 @@ def _env(books: Books, tmp_path: Path, **extra: str) -> dict[str, str]:
     }
 
 
-def _wait_for(path: Path, process: subprocess.Popen[bytes], timeout_s: float = 60.0) -> str:
-    deadline = time.monotonic() + timeout_s
-    while not path.exists():
-        assert process.poll() is None, process.stderr.read().decode() if process.stderr else "exited"
-        assert time.monotonic() < deadline, "the submission never reached the pause point"
-        time.sleep(0.02)
-    return path.read_text()
-
-
 @pytest.mark.parametrize("point", ["attempt_recorded", "gateway_call", "gateway_answered"])
 def test_killed_at_each_step_and_restarted_pays_each_payout_exactly_once(
     books: Books, tmp_path: Path, point: str
@@ -80,7 +72,7 @@ def test_killed_at_each_step_and_restarted_pays_each_payout_exactly_once(
     marker = tmp_path / "paused"
     env = _env(books, tmp_path, SETTLE_PAYOUTS_PAUSE_AT=point, SETTLE_PAYOUTS_PAUSE_FILE=str(marker))
     first = subprocess.Popen(SUBMIT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    victim = _wait_for(marker, first)
+    victim = wait_for_pause(marker, first)
     if point == "gateway_call":
         time.sleep(0.5)  # the request is at the gateway, the answer not yet back
     first.send_signal(signal.SIGKILL)

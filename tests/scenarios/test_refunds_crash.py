@@ -18,6 +18,7 @@ import pytest
 
 from tests.scenarios import refunds
 from tests.scenarios.books import Books, assert_books_sound
+from tests.scenarios.drill import wait_for_pause
 
 D = dt.date(2026, 11, 10)
 SUBMIT = [sys.executable, "-c", "from cli.main import main; main()", "refunds", "submit"]
@@ -49,15 +50,6 @@ def _env(books: Books, tmp_path: Path, **extra: str) -> dict[str, str]:
     }
 
 
-def _wait_for(path: Path, process: subprocess.Popen[bytes], timeout_s: float = 60.0) -> str:
-    deadline = time.monotonic() + timeout_s
-    while not path.exists():
-        assert process.poll() is None, process.stderr.read().decode() if process.stderr else "exited"
-        assert time.monotonic() < deadline, "the submission never reached the pause point"
-        time.sleep(0.02)
-    return path.read_text()
-
-
 def _rerun_until_settled(books: Books, tmp_path: Path) -> None:
     """Restart the submission (twice: the first may only find the victim's backoff pending), then
     bring everything up to date by status, as the refunds job does."""
@@ -76,7 +68,7 @@ def test_killed_at_each_step_and_restarted_refunds_each_exactly_once(books: Book
     marker = tmp_path / "paused"
     env = _env(books, tmp_path, SETTLE_REFUNDS_PAUSE_AT=point, SETTLE_REFUNDS_PAUSE_FILE=str(marker))
     first = subprocess.Popen(SUBMIT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    victim = _wait_for(marker, first)
+    victim = wait_for_pause(marker, first)
     if point == "gateway_call":
         time.sleep(0.5)  # the request is at the gateway, the answer not yet back
     first.send_signal(signal.SIGKILL)
