@@ -21,11 +21,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import random
-import threading
-import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +37,7 @@ from domain.payouts.tables import payout_attempts, payouts
 from domain.platform.database import create_engine
 from domain.platform.gateway_errors import GatewayError, OutcomeUnknownError, RetriableError
 from domain.platform.retry import RateLimiter, attempts_exhausted, next_attempt_at
-from domain.platform.runs import RunSummary
+from domain.platform.runs import RunSummary, run_workers
 from domain.platform.settings import Settings
 from domain.platform.sql import statement
 
@@ -141,23 +138,10 @@ def submit_pending(
     rng: random.Random | None = None,
 ) -> RunSummary:
     """Submit every due pending payout once, with `options.concurrency` workers and a rate cap."""
-    started = time.monotonic()
     started_at = dt.datetime.now(dt.UTC)
-    summary = RunSummary()
     limiter = RateLimiter(options.requests_per_second)
-    lock = threading.Lock()
     worker = _Worker(engine, gateway, options, limiter, hook, rng or random.Random(), started_at)
-
-    def run() -> None:
-        outcomes, calls = worker.run()
-        with lock:
-            summary.outcomes.update(outcomes)
-            summary.gateway_calls += calls
-
-    with ThreadPoolExecutor(options.concurrency, thread_name_prefix="payout") as pool:
-        for future in [pool.submit(run) for _ in range(options.concurrency)]:
-            future.result()
-    summary.elapsed_s = round(time.monotonic() - started, 3)
+    summary = run_workers(worker.run, options.concurrency, "payout")
     log.info("payouts_submitted", **summary.as_dict())
     return summary
 

@@ -29,11 +29,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
-import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +40,7 @@ import structlog
 from domain.platform.database import create_engine
 from domain.platform.gateway_errors import FinalError, GatewayError, NotFoundError, OutcomeUnknownError, RetriableError
 from domain.platform.retry import RateLimiter, attempts_exhausted, next_attempt_at
-from domain.platform.runs import RunSummary
+from domain.platform.runs import RunSummary, run_workers
 from domain.platform.settings import Settings
 from domain.platform.sql import statement
 from domain.refunds import store
@@ -157,23 +154,10 @@ def submit_due(
     rng: random.Random | None = None,
 ) -> RunSummary:
     """Submit every refund due at `now` once, with `options.concurrency` workers and a rate cap."""
-    started = time.monotonic()
-    summary = RunSummary()
-    lock = threading.Lock()
     worker = _Worker(
         engine, gateway, options, RateLimiter(options.requests_per_second), hook, rng or random.Random(), now
     )
-
-    def run() -> None:
-        outcomes, calls = worker.run()
-        with lock:
-            summary.outcomes.update(outcomes)
-            summary.gateway_calls += calls
-
-    with ThreadPoolExecutor(options.concurrency, thread_name_prefix="refund") as pool:
-        for future in [pool.submit(run) for _ in range(options.concurrency)]:
-            future.result()
-    summary.elapsed_s = round(time.monotonic() - started, 3)
+    summary = run_workers(worker.run, options.concurrency, "refund")
     log.info("refunds_submitted", **summary.as_dict())
     return summary
 
