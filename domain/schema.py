@@ -9,6 +9,7 @@ from __future__ import annotations
 from domain.analytics import tables as analytics
 from domain.fees import tables as fees
 from domain.ledger import tables as ledger
+from domain.notifications import tables as notifications
 from domain.orders import tables as orders
 from domain.outbox import tables as outbox
 from domain.payouts import tables as payouts
@@ -23,6 +24,7 @@ FEATURE_TABLES = (
     analytics,
     fees,
     ledger,
+    notifications,
     orders,
     outbox,
     payouts,

@@ -22,7 +22,7 @@ from domain.platform.database import create_engine, drop_database, ensure_databa
 from domain.platform.migrations import upgrade
 from domain.platform.settings import Settings
 
-pytest_plugins = ["tests.sandbox_fixtures"]
+pytest_plugins = ["tests.sandbox_fixtures", "tests.smtp_fixtures"]
 
 warnings.filterwarnings("ignore", module="platformdirs")
 

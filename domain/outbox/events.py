@@ -149,6 +149,18 @@ class LedgerAuditFailed(TypedDict):
     problems: list[str]
 
 
+class NotificationUndelivered(TypedDict):
+    """A delivery that ran out of attempts, or that its channel refused for good."""
+
+    delivery_id: int
+    notification_id: int
+    event_type: str
+    recipient: str
+    channel: str
+    attempts: int
+    last_error: str | None
+
+
 @dataclass(frozen=True, slots=True)
 class EventType:
     name: str
@@ -191,6 +203,7 @@ CATALOGUE: dict[str, EventType] = {
         EventType("settlement_statement", "statements", _USER, SettlementStatement),
         EventType("ledger_audit_failed", "alerts", _FINANCE, LedgerAuditFailed, critical=True),
         EventType("recon_breaks_found", "alerts", _FINANCE, ReconBreaksFound, critical=True),
+        EventType("notification_undelivered", "alerts", _FINANCE, NotificationUndelivered, critical=True),
     )
 }
 
@@ -332,3 +345,9 @@ def stray_payment_refunded(stray: StrayPayment) -> OutboxRow:
 def recon_breaks_found(found: ReconBreaksFound, scope: Literal["items", "batches"]) -> OutboxRow:
     """Finance hears once per report version of the breaks its rows opened, and once of its batches'."""
     return _to_finance(f"recon:{found['report_id']}:{scope}", "recon_breaks_found", found)
+
+
+def notification_undelivered(undelivered: NotificationUndelivered) -> OutboxRow:
+    """Finance hears once of each delivery that will not be attempted again."""
+    key = f"notification_undelivered:{undelivered['delivery_id']}"
+    return _to_finance(key, "notification_undelivered", undelivered)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, Table, Text, func, text
+from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, Table, Text, text
 from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP
 
 from domain.platform.tables import created_at_column, in_values, metadata
 
-NOTIFICATION_STATUSES = ("pending", "sent", "failed", "skipped")
+NOTIFICATION_STATUSES = ("pending", "routed")
+"""`pending` until the dispatcher has made its deliveries (`domain.notifications`), then `routed`."""
 
 notifications = Table(
     "notifications",
@@ -19,15 +20,12 @@ notifications = Table(
     Column("event_type", Text, nullable=False),
     Column("payload", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     Column("status", Text, nullable=False, server_default="pending"),
-    Column("attempts", Integer, nullable=False, server_default="0"),
-    Column("next_attempt_at", TIMESTAMP(timezone=True), nullable=False, server_default=func.now()),
-    Column("last_error", Text),
-    Column("read", Boolean, nullable=False, server_default=text("false")),
     created_at_column(),
-    Column("sent_at", TIMESTAMP(timezone=True)),
+    Column("routed_at", TIMESTAMP(timezone=True)),
     CheckConstraint(in_values("status", NOTIFICATION_STATUSES), name="status"),
     CheckConstraint("audience IN ('user', 'finance')", name="audience"),
     CheckConstraint("(audience = 'user') = (user_id IS NOT NULL)", name="user_audience_has_user"),
-    Index(None, "status", "next_attempt_at"),
+    CheckConstraint("(status = 'routed') = (routed_at IS NOT NULL)", name="routed_at"),
+    Index(None, "notification_id", postgresql_where=text("status = 'pending'")),
     Index(None, "user_id", "created_at"),
 )

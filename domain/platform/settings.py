@@ -85,6 +85,20 @@ class Settings(BaseSettings):
     payment_confirmation_backoff_max_s: float = Field(default=3600.0, gt=0)
     payment_confirmation_batch_size: int = Field(default=5000, ge=1, le=100_000)
 
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=1025, ge=1, le=65_535)
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    notification_from_email: str = "Marketplace Settlements <settlements@marketplace.example>"
+    finance_alert_email: str = "finance-alerts@marketplace.example"
+    notification_max_attempts: int = Field(default=8, ge=1, le=30)
+    notification_backoff_base_s: float = Field(default=15.0, gt=0)
+    notification_backoff_max_s: float = Field(default=900.0, gt=0)
+    notification_lease_s: float = Field(default=120.0, gt=0, le=3600)
+    notification_batch_size: int = Field(default=200, ge=1, le=5000)
+
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65_535)
     api_public_url: str = "http://127.0.0.1:8000"
@@ -119,7 +133,14 @@ class Settings(BaseSettings):
             raise ValueError(f"production refuses example or empty secrets: {', '.join(unsafe)}")
         if self.database_url is None:
             raise ValueError("production needs DATABASE_URL; the embedded server is for local use")
+        if any(address.rstrip("> ").endswith(".example") for address in self._email_addresses()):
+            raise ValueError("production refuses the example NOTIFICATION_FROM_EMAIL or FINANCE_ALERT_EMAIL")
+        if self.smtp_username is not None and not self.smtp_starttls:
+            raise ValueError("production refuses SMTP_USERNAME without SMTP_STARTTLS: the password would go in clear")
         return self
+
+    def _email_addresses(self) -> tuple[str, str]:
+        return self.notification_from_email, self.finance_alert_email
 
 
 SECRET_FIELDS = (
