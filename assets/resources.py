@@ -11,13 +11,14 @@ from contextlib import contextmanager
 
 import dagster as dg
 import sqlalchemy as sa
-from pydantic import PrivateAttr
+from pydantic import PrivateAttr, SecretStr
 
 from domain.platform.database import create_engine, database_url
 from domain.platform.settings import Settings, load_settings
 from gateways.http import HttpOptions
 from gateways.phonepe.client import PhonePeClient
 from gateways.razorpayx.client import RazorpayXClient
+from gateways.smtp.client import SmtpChannel
 
 
 class SettingsResource(dg.ConfigurableResource):
@@ -116,3 +117,14 @@ class PayoutsGatewayResource(dg.ConfigurableResource):
                 pool_size=self.pool_size,
             ),
         )
+
+
+class EmailChannelResource(dg.ConfigurableResource):
+    """The SMTP server notifications are emailed through: SMTP_* settings, the password as `dg.EnvVar`
+    (empty when the server takes no AUTH)."""
+
+    password: str = ""
+
+    def channel(self, settings: Settings) -> SmtpChannel:
+        secret = SecretStr(self.password) if self.password else None
+        return SmtpChannel.from_settings(settings.model_copy(update={"smtp_password": secret}))

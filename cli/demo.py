@@ -3,7 +3,8 @@
 Starts the gateway sandbox and the ingest API as real processes, simulates a day through the HTTP
 API (scouts, sellers and buyers with referral codes; a few hundred orders; buyers paying through the
 sandbox, which sends signed PhonePe webhooks; a duplicate, a forged and a failed payment; deliveries),
-runs the nightly settlement job for that day in this process, and prints what finance would look at.
+runs the nightly settlement job for that day in this process, reconciles it, delivers the day's
+notifications to a mail sink of its own, and prints what finance would look at.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from cli.context import settings_or_exit
+from cli.demo_notifications import deliver_notifications
 from cli.demo_refunds import RefundDesk, print_refunds, refund_after_payout, refund_before_the_night
 from cli.migrate import migrate_to_head
 from cli.nightly import run_nightly
@@ -309,6 +311,7 @@ def demo(orders: int, seed: int) -> None:
     if reconciliation is not None:
         click.echo(f"\nReconciliation: PhonePe's settlement report for {day} against the books")
         click.echo(reconciliation)
+    deliver_notifications(settings, engine)
     print_where_to_look(url, day)
     engine.dispose()
     if not checks_ok:

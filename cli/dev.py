@@ -1,4 +1,5 @@
-"""`settle dev`: the API, the gateway sandbox and the Dagster UI together, until Ctrl-C or SIGTERM.
+"""`settle dev`: the API, the gateway sandbox, the Dagster UI and a local mail sink (SMTP_HOST:SMTP_PORT,
+keeping every message in DATA_DIR/mail) together, until Ctrl-C or SIGTERM.
 
 Each child runs in a session of its own, so a signal meant for `settle dev` (Ctrl-C reaches the
 terminal's foreground group) is not also delivered to them half-way through their start, and the
@@ -117,6 +118,7 @@ def commands(api_port: int, sandbox_port: int, ui_port: int) -> dict[str, list[s
         "sandbox": [sys.executable, "-m", "cli", "sandbox", "--port", str(sandbox_port)],
         "api": [sys.executable, "-m", "cli", "api", "--port", str(api_port), "--workers", "2"],
         "dagster": [sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml", "-p", str(ui_port)],
+        "mail": [sys.executable, "-m", "cli", "notifications", "sink"],
     }
 
 
@@ -129,7 +131,7 @@ def dagster_env(env: Mapping[str, str]) -> dict[str, str]:
 @click.command()
 @click.option("--ui-port", type=int, default=3000, show_default=True)
 def dev(ui_port: int) -> None:
-    """Serve API (API_PORT), sandbox (SANDBOX_PORT) and Dagster UI for finance to explore."""
+    """Serve API (API_PORT), sandbox (SANDBOX_PORT), Dagster UI and mail sink (SMTP_PORT) to explore."""
     settings = settings_or_exit()
     migrate_to_head(database_url(settings), settings)
     sandbox = f"http://127.0.0.1:{settings.sandbox_port}"
@@ -148,6 +150,10 @@ def dev(ui_port: int) -> None:
             children.start(name, args, dagster_env(env) if name == "dagster" else env)
         click.echo(f"API     http://127.0.0.1:{settings.api_port}/docs")
         click.echo(f"sandbox {sandbox}/sandbox/health")
+        click.echo(
+            f"mail    smtp://{settings.smtp_host}:{settings.smtp_port}: the notifications sensor dispatches every "
+            f"30 s; read the mail in {(settings.data_dir / 'mail' / 'new').resolve()} (one file per message)"
+        )
         click.echo(f"Dagster http://127.0.0.1:{ui_port}  (Ctrl-C stops everything)")
         exited = children.wait(stop)
     finally:

@@ -4,7 +4,21 @@ from __future__ import annotations
 
 import click
 
-from cli import api, api_keys, db, demo, dev, migrate, nightly, payments, payouts, recon, refunds, sandbox
+from cli import (
+    api,
+    api_keys,
+    db,
+    demo,
+    dev,
+    migrate,
+    nightly,
+    notifications,
+    payments,
+    payouts,
+    recon,
+    refunds,
+    sandbox,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -18,6 +32,7 @@ main.add_command(api.api)
 main.add_command(demo.demo)
 main.add_command(dev.dev)
 main.add_command(nightly.nightly)
+main.add_command(notifications.notifications)
 main.add_command(payments.payments)
 main.add_command(payouts.payouts)
 main.add_command(recon.recon)

@@ -7,13 +7,41 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets import analytics, audit, confirmation, payouts, quality, reconciliation, refunds, settlement, statements
-from assets.resources import PaymentsGatewayResource, PayoutsGatewayResource, PostgresResource, SettingsResource
+from assets import (
+    analytics,
+    audit,
+    confirmation,
+    notifications,
+    payouts,
+    quality,
+    reconciliation,
+    refunds,
+    settlement,
+    statements,
+)
+from assets.resources import (
+    EmailChannelResource,
+    PaymentsGatewayResource,
+    PayoutsGatewayResource,
+    PostgresResource,
+    SettingsResource,
+)
 from pipelines.jobs import JOBS
 from pipelines.schedules import SCHEDULES
 from pipelines.sensors import SENSORS
 
-FEATURES = (confirmation, settlement, payouts, refunds, reconciliation, statements, analytics, quality, audit)
+FEATURES = (
+    confirmation,
+    settlement,
+    payouts,
+    refunds,
+    reconciliation,
+    statements,
+    analytics,
+    quality,
+    audit,
+    notifications,
+)
 
 defs = dg.Definitions(
     assets=[asset for feature in FEATURES for asset in feature.ASSETS],
@@ -35,6 +63,7 @@ defs = dg.Definitions(
             key_secret=dg.EnvVar("RAZORPAYX_KEY_SECRET"),
             account_number=dg.EnvVar("RAZORPAYX_ACCOUNT_NUMBER"),
         ),
+        "email": EmailChannelResource(password=dg.EnvVar("SMTP_PASSWORD")),
     },
     executor=dg.in_process_executor,
 )

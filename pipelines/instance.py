@@ -34,6 +34,7 @@ RESOURCE_ENV = {
     "RAZORPAYX_KEY_ID": lambda s: s.razorpayx_key_id,
     "RAZORPAYX_KEY_SECRET": lambda s: s.razorpayx_key_secret.get_secret_value(),
     "RAZORPAYX_ACCOUNT_NUMBER": lambda s: s.razorpayx_account_number,
+    "SMTP_PASSWORD": lambda s: s.smtp_password.get_secret_value() if s.smtp_password is not None else "",
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets import audit, confirmation, payouts, reconciliation, refunds
+from assets import audit, confirmation, notifications, payouts, reconciliation, refunds
 
 nightly_settlement = dg.define_asset_job(
     "nightly_settlement",
@@ -96,6 +96,14 @@ def retry_refunds() -> None:
     refunds.retry_refunds_op()
 
 
+@dg.job(
+    description="Deliver notifications: route the outbox into deliveries and send the due ones by email and in "
+    "the app (launched by the notifications sensor when some are due)."
+)
+def dispatch_notifications() -> None:
+    notifications.dispatch_notifications_op()
+
+
 JOBS = [
     ledger_audit,
     nightly_settlement,
@@ -112,4 +120,5 @@ JOBS = [
     approve_refunds,
     reject_refunds,
     retry_refunds,
+    dispatch_notifications,
 ]

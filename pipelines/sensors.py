@@ -7,7 +7,7 @@ import time
 
 import dagster as dg
 
-from assets import confirmation, payouts, refunds
+from assets import confirmation, notifications, payouts, refunds
 from assets.resources import PostgresResource, SettingsResource
 from pipelines import jobs
 
@@ -71,4 +71,24 @@ def refunds_sensor(context: dg.SensorEvaluationContext, db: PostgresResource) ->
     return dg.SensorResult(run_requests=[dg.RunRequest(run_key=run_key)])
 
 
-SENSORS = [payout_status_sensor, payment_confirmation_sensor, refunds_sensor]
+NOTIFICATIONS_INTERVAL_S = 30
+
+
+@dg.sensor(
+    job=jobs.dispatch_notifications,
+    minimum_interval_seconds=NOTIFICATIONS_INTERVAL_S,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
+def notifications_sensor(context: dg.SensorEvaluationContext, db: PostgresResource) -> dg.SensorResult:
+    """Launch a dispatch when notifications wait to be routed or sent, unless one is still running
+    (two at once would be safe, each claiming its own deliveries, but one keeps up)."""
+    unfinished = dg.RunsFilter(job_name=jobs.dispatch_notifications.name, statuses=UNFINISHED)
+    if context.instance.get_runs(filters=unfinished, limit=1):
+        return dg.SensorResult(skip_reason="a notifications dispatch is still in progress")
+    if not notifications.work_due(db):
+        return dg.SensorResult(skip_reason="no notification is due")
+    run_key = f"notifications-{int(time.time() // NOTIFICATIONS_INTERVAL_S)}"
+    return dg.SensorResult(run_requests=[dg.RunRequest(run_key=run_key)])
+
+
+SENSORS = [payout_status_sensor, payment_confirmation_sensor, refunds_sensor, notifications_sensor]

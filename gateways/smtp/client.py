@@ -69,10 +69,11 @@ class SmtpChannel:
         username: str | None = None,
         password: str | None = None,
         timeout_s: float = 10.0,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.host, self.port, self.sender = host, port, sender
         self.starttls, self.username, self._password, self.timeout_s = starttls, username, password, timeout_s
-        self.ssl_context = ssl.create_default_context()
+        self.ssl_context = ssl_context or ssl.create_default_context()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SmtpChannel:

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(not PROC.is_dir(), reason="reads the process tre
 # What the tree holds once the Dagster UI answers: the sandbox, the API's supervisor and its two
 # workers, Dagster dev with its webserver, daemon, code server and that server's gRPC process.
 EXPECTED = [
-    "cli sandbox", "cli api", "multiprocessing.spawn", "multiprocessing.spawn", "dagster dev",
+    "cli sandbox", "cli api", "cli notifications sink", "multiprocessing.spawn", "multiprocessing.spawn", "dagster dev",
     "dagster_webserver", "dagster._daemon", "dagster code-server", "dagster api grpc",
 ]  # fmt: skip
 
@@ -96,6 +96,7 @@ def settle_dev(make_database, tmp_path: Path) -> Iterator[Dev]:  # type: ignore[
         "DATA_DIR": str(tmp_path / "data"),
         "API_PORT": str(free_port()),
         "SANDBOX_PORT": str(free_port()),
+        "SMTP_PORT": str(free_port()),
         "ENVIRONMENT": "test",
         "LOG_LEVEL": "WARNING",
     }
@@ -130,6 +131,7 @@ def test_two_sigterms_stop_the_whole_tree_cleanly(settle_dev: Dev) -> None:
     output = settle_dev.log.read_text()
     assert "Aborted!" not in output and "killed after" not in output
     assert output.rstrip().endswith("stopped everything")
+    assert "read the mail in " in output
 
 
 def test_sigkill_of_settle_dev_takes_the_tree_down(settle_dev: Dev) -> None:
