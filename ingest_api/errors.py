@@ -74,6 +74,8 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "refund_not_awaiting_approval": (409, "The refund is not waiting for approval."),
     "refund_not_retryable": (409, "Only a failed refund can be retried."),
     "refund_already_retried": (409, "This failed refund was already retried as another refund."),
+    "notification_not_found": (404, "No such in-app notification of this user."),
+    "preference_duplicated": (422, "The body lists a category and channel more than once."),
     "recon_exception_not_found": (404, "No such reconciliation exception."),
     "recon_exception_not_open": (409, "The reconciliation exception is already resolved or written off."),
     "recon_write_off_needs_approval": (

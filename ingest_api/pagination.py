@@ -43,3 +43,13 @@ def parse_time_cursor(cursor: str) -> tuple[dt.datetime, str]:
     """The position of a `TimeCursor`, which FastAPI has already matched against its pattern."""
     micros, row_id = cursor.split(".", 1)
     return _EPOCH + int(micros) * _MICROSECOND, row_id
+
+
+SEQUENCE_CURSOR_PATTERN = r"^[0-9]{1,18}$"
+"""A position in a bigint sequence; 18 digits always fit a bigint."""
+
+SequenceCursor = Annotated[
+    str | None,
+    Query(max_length=18, pattern=SEQUENCE_CURSOR_PATTERN, description="`next_cursor` of the previous page."),
+]
+"""The cursor of a listing ordered by a sequence number (a user's notifications: their delivery's)."""
