@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from cli.context import settings_or_exit
-from cli.demo_notifications import deliver_notifications
+from cli.demo_notifications import choose_preferences, deliver_notifications
 from cli.demo_refunds import RefundDesk, print_refunds, refund_after_payout, refund_before_the_night
 from cli.migrate import migrate_to_head
 from cli.nightly import run_nightly
@@ -304,6 +304,7 @@ def demo(orders: int, seed: int) -> None:
         if payouts is not None:
             refund_after_payout(desk, settings, engine)
         reconciliation = reconcile_now(settings, day) if checks_ok else None
+        choose_preferences(market, engine)
     print_summary(engine, day, checks_ok, market)
     if payouts is not None:
         print_payouts(payouts)

@@ -4,6 +4,7 @@ counts per event and channel, and one seller's statement email as the seller rea
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 import sqlalchemy as sa
@@ -12,6 +13,22 @@ from cli.notifications import dispatch_now
 from domain.platform.settings import Settings
 from domain.platform.sql import statement
 from gateways.smtp.sink import start_sink
+
+
+def choose_preferences(market: Any, engine: sa.Engine) -> str:
+    """Buyer 1 wants payment news only in the app: their payment emails will be recorded `suppressed`."""
+    with engine.connect() as conn:
+        buyer = conn.execute(sa.text("SELECT user_id FROM users WHERE email = 'buyer1@demo.example'")).scalar_one()
+    body = {"preferences": [{"category": "payments", "channel": "email", "enabled": False}]}
+    response = market.http.put(
+        f"{market.api}/v1/users/{buyer}/notification-preferences",
+        json=body,
+        headers={"Authorization": f"Bearer {market.key}"},
+        timeout=30,
+    )
+    if response.status_code != 200:
+        raise click.ClickException(f"preferences answered {response.status_code}: {response.text[:300]}")
+    return str(buyer)
 
 
 def deliver_notifications(settings: Settings, engine: sa.Engine) -> None:

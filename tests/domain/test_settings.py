@@ -53,6 +53,8 @@ def _production(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg2://app@db/settlement")
     for name in SECRET_FIELDS:
         monkeypatch.setenv(name.upper(), f"real-{name}-value")
+    monkeypatch.setenv("NOTIFICATION_FROM_EMAIL", "Settlements <settlements@marketplace.in>")
+    monkeypatch.setenv("FINANCE_ALERT_EMAIL", "finance-alerts@marketplace.in")
 
 
 def test_production_with_real_secrets_starts(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -66,6 +68,23 @@ def test_production_refuses_example_secret(monkeypatch: pytest.MonkeyPatch, fiel
     monkeypatch.setenv(field.upper(), EXAMPLE_SECRET)
     with pytest.raises(ConfigurationError, match=field.upper()):
         load_settings()
+
+
+@pytest.mark.parametrize("variable", ["NOTIFICATION_FROM_EMAIL", "FINANCE_ALERT_EMAIL"])
+def test_production_refuses_the_example_email_addresses(monkeypatch: pytest.MonkeyPatch, variable: str) -> None:
+    _production(monkeypatch)
+    monkeypatch.delenv(variable)
+    with pytest.raises(ConfigurationError, match="production refuses the example NOTIFICATION_FROM_EMAIL"):
+        load_settings()
+
+
+def test_production_refuses_smtp_auth_in_clear(monkeypatch: pytest.MonkeyPatch) -> None:
+    _production(monkeypatch)
+    monkeypatch.setenv("SMTP_USERNAME", "settle")
+    with pytest.raises(ConfigurationError, match="SMTP_USERNAME without SMTP_STARTTLS"):
+        load_settings()
+    monkeypatch.setenv("SMTP_STARTTLS", "true")
+    assert load_settings().smtp_username == "settle"
 
 
 def test_production_refuses_the_embedded_database(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -331,3 +331,31 @@ def test_a_dispatcher_killed_mid_send_leaves_the_delivery_to_be_claimed_after_it
     }
     [email] = [d for d in deliveries(notify_engine) if d["delivery_id"] == delivery_id]
     assert (email["status"], email["attempts"]) == ("sent", 2)
+
+
+def test_a_critical_event_is_sent_whatever_the_preferences(notify_engine, channels, options, add_user, mailbox):
+    seller = add_user(email="asha@example.in")
+    for channel in ("email", "in_app"):
+        set_preference(notify_engine, seller, "payouts", channel, False)
+    change = events.PayoutChange(
+        payout_id="pay_1", payee_type="seller", payee_id=seller, amount_paise=13_775_38, status="failed",
+        failure_reason="beneficiary bank refused the transfer",
+    )  # fmt: skip
+    completed = events.PayoutChange(**{**change, "payout_id": "pay_2", "status": "completed", "failure_reason": None})
+    with notify_engine.begin() as conn:
+        outbox.write(conn, [*events.payout_changed(change), *events.payout_changed(completed)])
+
+    assert dispatch(notify_engine, channels, options).as_dict() == {"routed": 3, "sent": 3, "suppressed": 2}
+
+    rows = [(d["event_type"], d["recipient"], d["channel"], d["status"]) for d in deliveries(notify_engine)]
+    assert sorted(rows) == sorted(
+        [
+            ("payout_failed", seller, "email", "sent"),
+            ("payout_failed", seller, "in_app", "sent"),
+            ("payout_failed", "finance", "email", "sent"),
+            ("payout_completed", seller, "email", "suppressed"),
+            ("payout_completed", seller, "in_app", "suppressed"),
+        ]
+    )
+    assert sorted(message["To"] for message in mailbox.messages) == ["asha@example.in", "finance-alerts@marketplace.example"]
+    assert all("Rs 13,775.38" in message.get_body(("plain",)).get_content() for message in mailbox.messages)
