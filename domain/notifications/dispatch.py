@@ -83,9 +83,11 @@ class Claimed:
     address: str | None
     attempts: int
     event_type: str
+    audience: str
     payload: dict[str, Any]
     created_at: dt.datetime
     name: str | None
+    role: str | None
 
 
 def route_pending(engine: sa.Engine, options: DispatchOptions, summary: DispatchSummary) -> None:
@@ -115,11 +117,15 @@ def message_id(claimed: Claimed, domain: str) -> str:
 
 
 def _context(claimed: Claimed) -> dict[str, Any]:
+    """What a template sees: who it is for, and the payload, whose own keys win (the payload of
+    `notification_undelivered` names the undelivered event as its `event_type`)."""
     return {
-        **claimed.payload,
         "event_type": claimed.event_type,
+        "audience": claimed.audience,
+        "recipient_role": claimed.role,
         "recipient_name": claimed.name or "Finance",
         "created_at": claimed.created_at,
+        **claimed.payload,
     }
 
 

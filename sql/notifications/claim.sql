@@ -17,7 +17,7 @@ SET status = 'sending',
     attempts = d.attempts + 1,
     last_attempt_at = now(),
     updated_at = now()
-FROM due, notifications n
+FROM due, notifications n LEFT JOIN users u ON u.user_id = n.user_id
 WHERE d.delivery_id = due.delivery_id AND n.notification_id = d.notification_id
 RETURNING d.delivery_id, d.notification_id, d.recipient, d.channel, d.address, d.attempts,
-          n.event_type, n.payload, n.created_at, (SELECT u.name FROM users u WHERE u.user_id = n.user_id) AS name
+          n.event_type, n.audience, n.payload, n.created_at, u.name, u.role

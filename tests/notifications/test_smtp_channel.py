@@ -74,9 +74,8 @@ def test_a_wrong_password_is_refused_without_showing_it(tls_server, certificate)
 
 def test_without_starttls_the_server_refuses_the_mail(tls_server) -> None:
     port, _ = tls_server
-    with pytest.raises(DeliveryError) as refused:
-        with channel(port, None).session() as session:
-            session.send(MESSAGE)
+    with pytest.raises(DeliveryError) as refused, channel(port, None).session() as session:
+        session.send(MESSAGE)
     assert str(refused.value) == "SMTP 530"
     assert refused.value.permanent
 
@@ -91,9 +90,8 @@ def test_an_untrusted_certificate_is_not_sent_to(tls_server) -> None:
 
 def test_nobody_listening_is_a_retriable_error() -> None:
     port = free_port()
-    with pytest.raises(DeliveryError) as refused:
-        with channel(port, None).session():
-            pass
+    with pytest.raises(DeliveryError) as refused, channel(port, None).session():
+        pass
     assert str(refused.value) == f"SMTP connection to 127.0.0.1:{port}: ConnectionRefusedError"
     assert not refused.value.permanent
 
