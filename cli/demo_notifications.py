@@ -16,9 +16,12 @@ from gateways.smtp.sink import start_sink
 
 
 def choose_preferences(market: Any, engine: sa.Engine) -> str:
-    """Buyer 1 wants payment news only in the app: their payment emails will be recorded `suppressed`."""
+    """The first buyer who paid wants payment news only in the app: their payment emails are recorded
+    `suppressed` when the day's notifications are routed."""
     with engine.connect() as conn:
-        buyer = conn.execute(sa.text("SELECT user_id FROM users WHERE email = 'buyer1@demo.example'")).scalar_one()
+        buyer = conn.execute(
+            sa.text("SELECT min(user_id) FROM notifications WHERE event_type = 'payment_succeeded'")
+        ).scalar_one()
     body = {"preferences": [{"category": "payments", "channel": "email", "enabled": False}]}
     response = market.http.put(
         f"{market.api}/v1/users/{buyer}/notification-preferences",
@@ -46,8 +49,9 @@ def deliver_notifications(settings: Settings, engine: sa.Engine) -> None:
             click.echo(f"  {row.event_type:28s} {row.channel:8s} {row.sent:5d} {row.suppressed:10d} {row.other:8d}")
     click.echo(f"  dispatch: {summary.as_dict()}")
     statements = [m for m in handler.messages if m["X-Notification-Event"] == "settlement_statement"]
+    paid = [m for m in statements if "payout" in str(m["Subject"])]
     if statements:
-        email = statements[0]
+        email = (paid or statements)[0]
         click.echo(f"\nOne statement email, as the seller reads it (To: {email['To']}):")
         click.echo(f"  Subject: {str(email['Subject']).strip()}")
         body = email.get_body(("plain",))

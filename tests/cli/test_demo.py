@@ -83,6 +83,33 @@ def test_demo_settles_a_simulated_day(  # type: ignore[no-untyped-def]
     )
     assert (_paise(report) - _paise(books), _paise(difference)) == (24_557, 24_557)
     assert re.search(r"- Batch SBIN\w+: the bank received Rs [\d,.]+ against Rs [\d,.]+ in the report; Rs 0.00", out)
+    _assert_notifications(out)
+
+
+def _assert_notifications(out: str) -> None:
+    """The day's outbox delivered to the demo's sink: every delivery sent or suppressed, none left to
+    retry; the first paying buyer's payment emails suppressed (payments by email switched off); one statement email
+    and one in-app statement per seller with its sums right."""
+    (emails,) = re.findall(r"^Notifications \(email to the demo's SMTP sink, (\d+) messages in ", out, re.MULTILINE)
+    rows = re.findall(r"^  ([a-z_]+) +(email|in_app) +(\d+) +(\d+) +(\d+)$", out, flags=re.MULTILINE)
+    table = {(event, channel): (int(sent), int(dropped), int(other)) for event, channel, sent, dropped, other in rows}
+    assert sum(sent for (_, channel), (sent, _, _) in table.items() if channel == "email") == int(emails)
+    assert [key for key, (_, _, other) in table.items() if other] == []
+    assert table[("order_status_changed", "in_app")][0] > 0 and ("order_status_changed", "email") not in table
+    paid_email, suppressed, _ = table[("payment_succeeded", "email")]
+    assert suppressed > 0 and paid_email + suppressed == table[("payment_succeeded", "in_app")][0]
+    assert table[("settlement_statement", "email")] == table[("settlement_statement", "in_app")] == (10, 0, 0)
+    assert table[("payout_failed", "email")] == (2, 0, 0)  # seller 4 and finance
+    sums = re.search(
+        r"Sales \(gross\) +Rs ([\d,.]+)\n  Platform fee +Rs ([\d,.]+)\n  Gateway fee +Rs ([\d,.]+)\n"
+        r"  Net earned +Rs ([\d,.]+)\n\n  Refunds completed +\d+\n  Refunded to buyers +Rs [\d,.]+\n"
+        r"  Taken back from you +Rs ([\d,.]+)\n\n  (?:Paid out +Rs ([\d,.]+) \(payout pay_\w+\)|No payout today\.)\n\n"
+        r"  Balance after the day +Rs ([\d,.]+)",
+        out,
+    )
+    assert sums is not None, "the statement email is printed"
+    gross, platform, gateway, net, clawback, paid, balance = (_paise(value or "0") for value in sums.groups())
+    assert gross - platform - gateway == net and net - clawback == paid + balance
 
 
 def _paise(rupees: str) -> int:

@@ -357,5 +357,6 @@ def test_a_critical_event_is_sent_whatever_the_preferences(notify_engine, channe
             ("payout_completed", seller, "in_app", "suppressed"),
         ]
     )
-    assert sorted(message["To"] for message in mailbox.messages) == ["asha@example.in", "finance-alerts@marketplace.example"]
+    recipients = sorted(message["To"] for message in mailbox.messages)
+    assert recipients == ["asha@example.in", "finance-alerts@marketplace.example"]
     assert all("Rs 13,775.38" in message.get_body(("plain",)).get_content() for message in mailbox.messages)

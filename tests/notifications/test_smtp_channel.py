@@ -64,9 +64,9 @@ def test_starttls_then_auth_delivers(tls_server, certificate) -> None:
 
 def test_a_wrong_password_is_refused_without_showing_it(tls_server, certificate) -> None:
     port, handler = tls_server
-    with pytest.raises(DeliveryError) as refused:
-        with channel(port, certificate[0], starttls=True, username="settle", password="wrong-pass").session():
-            pass
+    wrong = channel(port, certificate[0], starttls=True, username="settle", password="wrong-pass")
+    with pytest.raises(DeliveryError) as refused, wrong.session():
+        pass
     assert str(refused.value) == "SMTP authentication refused (535)"
     assert not refused.value.permanent
     assert handler.messages == []
@@ -82,9 +82,9 @@ def test_without_starttls_the_server_refuses_the_mail(tls_server) -> None:
 
 def test_an_untrusted_certificate_is_not_sent_to(tls_server) -> None:
     port, handler = tls_server
-    with pytest.raises(DeliveryError, match="^SMTP session: SSLCertVerificationError$"):
-        with channel(port, None, starttls=True, username="settle", password="s3cret").session():
-            pass
+    untrusting = channel(port, None, starttls=True, username="settle", password="s3cret")
+    with pytest.raises(DeliveryError, match=r"^SMTP session: SSLCertVerificationError$"), untrusting.session():
+        pass
     assert handler.messages == []
 
 
@@ -98,7 +98,6 @@ def test_nobody_listening_is_a_retriable_error() -> None:
 
 def test_a_message_without_an_address_is_permanent(smtp_server) -> None:
     _, port, _ = smtp_server
-    with pytest.raises(DeliveryError, match="no email address") as refused:
-        with channel(port, None).session() as session:
-            session.send(Message("<x@y>", "email", None, "S", "T"))
+    with pytest.raises(DeliveryError, match="no email address") as refused, channel(port, None).session() as session:
+        session.send(Message("<x@y>", "email", None, "S", "T"))
     assert refused.value.permanent
