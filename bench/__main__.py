@@ -6,7 +6,15 @@ import importlib
 import sys
 
 # bench.settle runs bench.confirmations at its end.
-BENCHMARKS = ("bench.ledger", "bench.ingest", "bench.settle", "bench.payouts", "bench.refunds", "bench.recon")
+BENCHMARKS = (
+    "bench.ledger",
+    "bench.ingest",
+    "bench.settle",
+    "bench.payouts",
+    "bench.refunds",
+    "bench.recon",
+    "bench.notifications",
+)
 
 
 def main(names: list[str]) -> None:
