@@ -17,6 +17,7 @@ import random
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +47,7 @@ class DispatchOptions:
     max_attempts: int
     backoff_base_s: float
     backoff_max_s: float
+    concurrency: int = 1
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> DispatchOptions:
@@ -58,6 +60,7 @@ class DispatchOptions:
             "max_attempts": settings.notification_max_attempts,
             "backoff_base_s": settings.notification_backoff_base_s,
             "backoff_max_s": settings.notification_backoff_max_s,
+            "concurrency": settings.notification_concurrency,
         }
         return cls(**{**values, **overrides})
 
@@ -72,6 +75,21 @@ class DispatchSummary:
 
     def as_dict(self) -> dict[str, int]:
         return {"routed": self.routed, **dict(sorted(self.outcomes.items()))}
+
+    def add(self, other: DispatchSummary) -> None:
+        self.routed += other.routed
+        self.outcomes.update(other.outcomes)
+        self.by_event.update(other.by_event)
+
+    def count(self, batch: list[Claimed], recorded: list[dict[str, Any]], outcomes: int) -> None:
+        """A round's recorded outcomes; those whose lease another dispatcher took are `lease_lost`."""
+        by_id = {claimed.delivery_id: claimed for claimed in batch}
+        for row in recorded:
+            self.outcomes[row["status"]] += 1
+            claimed = by_id[row["delivery_id"]]
+            self.by_event[(claimed.event_type, claimed.channel, row["status"])] += 1
+        if len(recorded) < outcomes:
+            self.outcomes["lease_lost"] += outcomes - len(recorded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,10 +281,32 @@ def dispatch(
     hook: Hook | None = None,
     rng: random.Random | None = None,
 ) -> DispatchSummary:
-    """Route the pending outbox, then claim, send and record rounds until nothing is due."""
+    """Route the pending outbox, then run `options.concurrency` workers, each claiming, sending and
+    recording rounds over its own channel sessions until nothing is due (or `max_rounds` each): while
+    one waits for the mail server, another renders or talks to the database."""
     rng = rng or random.Random()
     summary = DispatchSummary()
     route_pending(engine, options, summary)
+
+    def work() -> DispatchSummary:
+        return _rounds(engine, channels, options, max_rounds, hook, random.Random(rng.random()))
+
+    with ThreadPoolExecutor(options.concurrency, thread_name_prefix="notifications") as pool:
+        for future in [pool.submit(work) for _ in range(options.concurrency)]:
+            summary.add(future.result())
+    log.info("notifications_dispatched", **summary.as_dict())
+    return summary
+
+
+def _rounds(
+    engine: sa.Engine,
+    channels: Mapping[str, Channel],
+    options: DispatchOptions,
+    max_rounds: int | None,
+    hook: Hook | None,
+    rng: random.Random,
+) -> DispatchSummary:
+    summary = DispatchSummary()
     rounds = 0
     while max_rounds is None or rounds < max_rounds:
         token = str(uuid.uuid4())
@@ -287,14 +327,7 @@ def dispatch(
                 continue
             outcomes.extend(send_round(share, channel, options, rng, hook))
         recorded = record(engine, token, outcomes)
-        by_id = {claimed.delivery_id: claimed for claimed in batch}
-        for row in recorded:
-            summary.outcomes[row["status"]] += 1
-            claimed = by_id[row["delivery_id"]]
-            summary.by_event[(claimed.event_type, claimed.channel, row["status"])] += 1
-        if len(recorded) < len(outcomes):
-            summary.outcomes["lease_lost"] += len(outcomes) - len(recorded)
+        summary.count(batch, recorded, len(outcomes))
         if any(row["status"] == "undelivered" for row in recorded):
             route_pending(engine, options, summary)
-    log.info("notifications_dispatched", **summary.as_dict())
     return summary

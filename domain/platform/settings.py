@@ -98,6 +98,7 @@ class Settings(BaseSettings):
     notification_backoff_max_s: float = Field(default=900.0, gt=0)
     notification_lease_s: float = Field(default=120.0, gt=0, le=3600)
     notification_batch_size: int = Field(default=200, ge=1, le=5000)
+    notification_concurrency: int = Field(default=2, ge=1, le=32)
 
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65_535)

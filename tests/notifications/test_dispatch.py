@@ -168,7 +168,8 @@ def test_a_failed_send_backs_off_then_is_undelivered_and_finance_is_alerted(
     seller = add_user()
     write_statements(notify_engine, [seller])
     down = {**channels, "email": unreachable()}
-    retrying = dataclasses.replace(options, max_attempts=3)
+    # Backoff of 0.2-0.4 s: long enough that one dispatch does not retry its own failure.
+    retrying = dataclasses.replace(options, max_attempts=3, backoff_base_s=0.4, backoff_max_s=0.4)
 
     first = dispatch(notify_engine, down, retrying)
     assert first.as_dict() == {"routed": 1, "failed": 1, "sent": 1, "suppressed": 0}
@@ -178,12 +179,12 @@ def test_a_failed_send_backs_off_then_is_undelivered_and_finance_is_alerted(
     assert email["next_attempt_at"] > email["last_attempt_at"]
 
     for attempt in (2, 3):
-        time.sleep(0.05)
+        time.sleep(0.45)
         dispatch(notify_engine, down, retrying)
         assert deliveries(notify_engine)[0]["attempts"] == attempt
     assert deliveries(notify_engine)[0]["status"] == "undelivered"
 
-    time.sleep(0.05)
+    time.sleep(0.45)
     summary = dispatch(notify_engine, channels, retrying)
     assert summary.as_dict() == {"routed": 0, "sent": 1, "suppressed": 0}
     [alert] = mailbox.messages
