@@ -20,7 +20,6 @@ from email.utils import formatdate
 from domain.notifications.channels import ChannelSession, DeliveryError, Message
 from domain.platform.settings import Settings
 
-
 UTF8_QP = Charset("utf-8")
 UTF8_QP.body_encoding = QP
 
