@@ -18,6 +18,7 @@ from cli import (
     recon,
     refunds,
     sandbox,
+    statements,
 )
 
 
@@ -38,4 +39,5 @@ main.add_command(payouts.payouts)
 main.add_command(recon.recon)
 main.add_command(refunds.refunds)
 main.add_command(sandbox.sandbox)
+main.add_command(statements.statement)
 main.add_command(api_keys.api_key)

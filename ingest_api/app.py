@@ -16,7 +16,7 @@ from ingest_api.errors import install_error_handlers
 from ingest_api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from ingest_api.order_batches import OrderBatches
 from ingest_api.ratelimit import SharedRateLimiter
-from ingest_api.routers import admin, notifications, orders, payouts, recon, refunds, users, webhooks
+from ingest_api.routers import admin, notifications, orders, payouts, recon, refunds, statements, users, webhooks
 
 API_VERSION = "1.0.0"
 POOL_TIMEOUT_S = 5
@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(webhooks.router)
     app.include_router(payouts.router)
+    app.include_router(statements.router)
     app.include_router(refunds.router)
     app.include_router(recon.router)
     app.include_router(notifications.router)

@@ -83,6 +83,10 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
         "Writing off more than RECON_WRITE_OFF_APPROVAL_PAISE needs a second admin's key in X-Approver-Key.",
     ),
     "recon_approver_invalid": (403, "X-Approver-Key is not a live admin key other than the caller's."),
+    "not_a_payee": (422, "Only sellers and scouts have statements; this user is a buyer."),
+    "statement_period_invalid": (422, "`from` is after `to`, or a date is outside 2000-01-01 to 2999-12-31."),
+    "statement_period_too_long": (422, "A statement covers at most 366 days."),
+    "statement_too_large": (422, "The period has more than 50,000 statement lines; ask for a shorter one."),
 }
 
 

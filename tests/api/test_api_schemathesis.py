@@ -27,7 +27,7 @@ from schemathesis.engine.statistic import Statistic
 from schemathesis.generation.meta import REQUEST_SHAPE_PROBES, coverage_scenario
 
 from ingest_api.errors import ERROR_CODES
-from ingest_api.schemas import common, notifications, orders, payouts, users, webhooks
+from ingest_api.schemas import common, notifications, orders, payouts, statements, users, webhooks
 
 RUN_SECONDS = 75
 SEED = 20_251_201
@@ -49,7 +49,7 @@ SCHEMA_REFUSALS = frozenset(
 
 MODEL_NAMES = sorted(
     name
-    for module in (common, notifications, orders, payouts, users, webhooks)
+    for module in (common, notifications, orders, payouts, statements, users, webhooks)
     for name, value in vars(module).items()
     if isinstance(value, type) and issubclass(value, BaseModel)
 )
