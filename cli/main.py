@@ -7,6 +7,7 @@ import click
 from cli import (
     api,
     api_keys,
+    backup,
     db,
     demo,
     dev,
@@ -41,3 +42,5 @@ main.add_command(refunds.refunds)
 main.add_command(sandbox.sandbox)
 main.add_command(statements.statement)
 main.add_command(api_keys.api_key)
+main.add_command(backup.backup)
+main.add_command(backup.restore_command)

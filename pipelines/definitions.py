@@ -10,6 +10,7 @@ import dagster as dg
 from assets import (
     analytics,
     audit,
+    backups,
     confirmation,
     notifications,
     payouts,
@@ -40,6 +41,7 @@ FEATURES = (
     analytics,
     quality,
     audit,
+    backups,
     notifications,
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets import audit, confirmation, notifications, payouts, reconciliation, refunds
+from assets import audit, backups, confirmation, notifications, payouts, reconciliation, refunds
 
 nightly_settlement = dg.define_asset_job(
     "nightly_settlement",
@@ -104,8 +104,17 @@ def dispatch_notifications() -> None:
     notifications.dispatch_notifications_op()
 
 
+@dg.job(
+    description="Back up the system of record (pg_dump and manifest) into the backup directory and keep the newest "
+    "backups (BACKUP_RETENTION_COUNT)."
+)
+def backup() -> None:
+    backups.backup_op()
+
+
 JOBS = [
     ledger_audit,
+    backup,
     nightly_settlement,
     reconciliation_job,
     import_settlement_report,

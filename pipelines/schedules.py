@@ -1,5 +1,6 @@
 """Schedules: the nightly settlement at 02:00 IST for the day that just ended, the reconciliation of
-that day's settlement report at 10:00 IST, payout retries every 15 minutes, the hourly ledger audit."""
+that day's settlement report at 10:00 IST, payout retries every 15 minutes, the hourly ledger audit, the
+daily backup at 02:30 IST."""
 
 from __future__ import annotations
 
@@ -53,4 +54,20 @@ ledger_audit_schedule = dg.ScheduleDefinition(
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
 
-SCHEDULES = [nightly_settlement_schedule, reconciliation_schedule, submit_payouts_schedule, ledger_audit_schedule]
+backup_schedule = dg.ScheduleDefinition(
+    name="backup_0230_ist",
+    job=jobs.backup,
+    cron_schedule="30 2 * * *",
+    execution_timezone=TIMEZONE,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Daily backup of the system of record, from one consistent snapshot (a nightly run still at work "
+    "is caught as of the moment the snapshot is taken).",
+)
+
+SCHEDULES = [
+    nightly_settlement_schedule,
+    reconciliation_schedule,
+    submit_payouts_schedule,
+    ledger_audit_schedule,
+    backup_schedule,
+]

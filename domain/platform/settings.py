@@ -26,6 +26,11 @@ class Settings(BaseSettings):
         default=None, description="PostgreSQL >= 14; unset starts the embedded server in DATA_DIR."
     )
     data_dir: Path = Field(default=Path(".data"), description="Embedded PostgreSQL and Dagster home.")
+    backup_dir: Path | None = Field(default=None, description="Where scheduled backups go; unset: DATA_DIR/backups.")
+    backup_retention_count: int = Field(default=14, ge=1, le=10_000)
+    pg_bin_dir: Path | None = Field(
+        default=None, description="pg_dump and pg_restore; unset: those of the embedded PostgreSQL distribution."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
 
@@ -139,6 +144,10 @@ class Settings(BaseSettings):
         if self.smtp_username is not None and not self.smtp_starttls:
             raise ValueError("production refuses SMTP_USERNAME without SMTP_STARTTLS: the password would go in clear")
         return self
+
+    @property
+    def backup_directory(self) -> Path:
+        return self.backup_dir or self.data_dir / "backups"
 
     def _email_addresses(self) -> tuple[str, str]:
         return self.notification_from_email, self.finance_alert_email
