@@ -11,6 +11,7 @@ from cli import (
     db,
     demo,
     dev,
+    ledger,
     migrate,
     nightly,
     notifications,
@@ -33,6 +34,7 @@ main.add_command(migrate.migrate)
 main.add_command(api.api)
 main.add_command(demo.demo)
 main.add_command(dev.dev)
+main.add_command(ledger.ledger)
 main.add_command(nightly.nightly)
 main.add_command(notifications.notifications)
 main.add_command(payments.payments)

@@ -74,6 +74,14 @@ def ledger_audit() -> None:
 
 
 @dg.job(
+    description="Finance: rebuild the books from the raw facts and compare them with the live ones, entry by "
+    "entry; nothing is written, and any difference fails the run."
+)
+def ledger_verify() -> None:
+    audit.ledger_verify_op()
+
+
+@dg.job(
     description="Refunds: refund confirmed stray payments, submit approved refunds, and bring submitted ones up "
     "to date with PhonePe (launched by the refunds sensor when there is work)."
 )
@@ -115,6 +123,7 @@ def backup() -> None:
 JOBS = [
     ledger_audit,
     backup,
+    ledger_verify,
     nightly_settlement,
     reconciliation_job,
     import_settlement_report,
