@@ -10,6 +10,7 @@ from cli import (
     db,
     demo,
     dev,
+    fees,
     migrate,
     nightly,
     notifications,
@@ -31,6 +32,7 @@ main.add_command(migrate.migrate)
 main.add_command(api.api)
 main.add_command(demo.demo)
 main.add_command(dev.dev)
+main.add_command(fees.fees)
 main.add_command(nightly.nightly)
 main.add_command(notifications.notifications)
 main.add_command(payments.payments)

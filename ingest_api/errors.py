@@ -83,6 +83,13 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
         "Writing off more than RECON_WRITE_OFF_APPROVAL_PAISE needs a second admin's key in X-Approver-Key.",
     ),
     "recon_approver_invalid": (403, "X-Approver-Key is not a live admin key other than the caller's."),
+    "fee_schedule_not_future": (
+        409,
+        "A fee schedule version in effect is never changed; a new one starts after today.",
+    ),
+    "fee_schedule_exists": (409, "A fee schedule version already takes effect on that date; replace it explicitly."),
+    "fee_schedule_invalid": (422, "The fee schedule's values are out of bounds."),
+    "fee_schedule_not_found": (404, "No fee schedule version takes effect on that date."),
 }
 
 

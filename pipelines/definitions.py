@@ -11,6 +11,7 @@ from assets import (
     analytics,
     audit,
     confirmation,
+    fees,
     notifications,
     payouts,
     quality,
@@ -41,6 +42,7 @@ FEATURES = (
     quality,
     audit,
     notifications,
+    fees,
 )
 
 defs = dg.Definitions(
