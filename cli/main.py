@@ -12,6 +12,7 @@ from cli import (
     demo,
     dev,
     ledger,
+    fees,
     migrate,
     nightly,
     notifications,
@@ -35,6 +36,7 @@ main.add_command(api.api)
 main.add_command(demo.demo)
 main.add_command(dev.dev)
 main.add_command(ledger.ledger)
+main.add_command(fees.fees)
 main.add_command(nightly.nightly)
 main.add_command(notifications.notifications)
 main.add_command(payments.payments)

@@ -87,6 +87,13 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "statement_period_invalid": (422, "`from` is after `to`, or a date is outside 2000-01-01 to 2999-12-31."),
     "statement_period_too_long": (422, "A statement covers at most 366 days."),
     "statement_too_large": (422, "The period has more than 50,000 statement lines; ask for a shorter one."),
+    "fee_schedule_not_future": (
+        409,
+        "A fee schedule version in effect is never changed; a new one starts after today.",
+    ),
+    "fee_schedule_exists": (409, "A fee schedule version already takes effect on that date; replace it explicitly."),
+    "fee_schedule_invalid": (422, "The fee schedule's values are out of bounds."),
+    "fee_schedule_not_found": (404, "No fee schedule version takes effect on that date."),
 }
 
 

@@ -12,6 +12,7 @@ from assets import (
     audit,
     backups,
     confirmation,
+    fees,
     notifications,
     payouts,
     quality,
@@ -43,6 +44,7 @@ FEATURES = (
     audit,
     backups,
     notifications,
+    fees,
 )
 
 defs = dg.Definitions(

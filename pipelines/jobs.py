@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets import audit, backups, confirmation, notifications, payouts, reconciliation, refunds
+from assets import audit, backups, confirmation, fees, notifications, payouts, reconciliation, refunds
 
 nightly_settlement = dg.define_asset_job(
     "nightly_settlement",
@@ -120,6 +120,22 @@ def backup() -> None:
     backups.backup_op()
 
 
+@dg.job(
+    description="Finance: add a fee schedule version effective from a future IST date; values not given carry "
+    "over from the version in effect then. A version in effect is never changed."
+)
+def add_fee_schedule() -> None:
+    fees.add_fee_schedule_op()
+
+
+@dg.job(
+    description="Finance: what a range of days would have settled under a draft fee schedule, next to what they "
+    "did, recomputed read-only into analytics.fee_what_if; nothing is posted."
+)
+def fee_what_if() -> None:
+    fees.fee_what_if_op()
+
+
 JOBS = [
     ledger_audit,
     backup,
@@ -139,4 +155,6 @@ JOBS = [
     reject_refunds,
     retry_refunds,
     dispatch_notifications,
+    add_fee_schedule,
+    fee_what_if,
 ]

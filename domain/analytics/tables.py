@@ -104,3 +104,33 @@ refunds_daily = Table(
     Column("refreshed_at", TIMESTAMP(timezone=True), nullable=False, server_default=func.now()),
     schema=ANALYTICS,
 )
+
+# One row per day of a fee what-if run (domain/analytics/fee_what_if.py): the day's captured orders
+# and earned bounties as settled (actual) and as a draft schedule would have settled them (draft),
+# with draft - actual. A NULL draft parameter means "as in effect": each order keeps its own schedule.
+fee_what_if = Table(
+    "fee_what_if",
+    metadata,
+    Column("run_id", Text, primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("draft_platform_fee_bps", Integer),
+    Column("draft_gateway_fee_bps", Integer),
+    Column("draft_scout_bounty_paise", BigInteger),
+    Column("orders", BigInteger, nullable=False),
+    Column("gmv_paise", BigInteger, nullable=False),
+    Column("actual_platform_fee_paise", BigInteger, nullable=False),
+    Column("draft_platform_fee_paise", BigInteger, nullable=False),
+    Column("platform_fee_diff_paise", BigInteger, nullable=False),
+    Column("actual_gateway_fee_paise", BigInteger, nullable=False),
+    Column("draft_gateway_fee_paise", BigInteger, nullable=False),
+    Column("gateway_fee_diff_paise", BigInteger, nullable=False),
+    Column("actual_seller_net_paise", BigInteger, nullable=False),
+    Column("draft_seller_net_paise", BigInteger, nullable=False),
+    Column("seller_net_diff_paise", BigInteger, nullable=False),
+    Column("bounties", BigInteger, nullable=False),
+    Column("actual_bounty_paise", BigInteger, nullable=False),
+    Column("draft_bounty_paise", BigInteger, nullable=False),
+    Column("bounty_diff_paise", BigInteger, nullable=False),
+    Column("computed_at", TIMESTAMP(timezone=True), nullable=False, server_default=func.now()),
+    schema=ANALYTICS,
+)

@@ -12,6 +12,8 @@ from typing import Any
 import dagster as dg
 import sqlalchemy as sa
 
+from domain.fees import versions
+from domain.fees.schedule import FeeSchedule
 from domain.ledger import posting
 from domain.ledger.invariants import CLOSE_INVARIANTS, LEDGER_INVARIANTS, WHOLE_LEDGER
 from domain.ledger.tables import ledger_closes
@@ -150,3 +152,16 @@ def assert_books_sound(books: Books) -> None:
         daily = SETTLEMENT_INVARIANTS + PAYOUT_INVARIANTS + REFUND_INVARIANTS
         for (day,) in conn.execute(days):
             assert check_all(conn, daily, Day.of(day).params) == {}, day
+
+
+def fee_version_added_on(books: Books, today: dt.date, effective_from: dt.date, **values: int) -> FeeSchedule:
+    """A fee schedule version as `settle fees add` made it on `today`, a date before the scenario's days.
+
+    The domain checks the date against `today`; the database's guard knows only the real date, so it
+    is switched off for this one insert, in the same transaction (no other session sees it off)."""
+    trigger = "fee_schedules_in_effect_frozen"
+    with books.engine.begin() as conn:
+        conn.execute(sa.text(f"ALTER TABLE fee_schedules DISABLE TRIGGER {trigger}"))
+        added = versions.add_version(conn, effective_from, versions.FeeChange(**values), today=today, actor="tests")
+        conn.execute(sa.text(f"ALTER TABLE fee_schedules ENABLE TRIGGER {trigger}"))
+    return added.version
