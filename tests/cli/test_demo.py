@@ -2,49 +2,20 @@
 
 from __future__ import annotations
 
-import os
+import json
 import re
-import sys
-import warnings
-from collections.abc import Iterator
 
 import pytest
 from click.testing import CliRunner
 
 from cli.main import main
 from domain.money import round_half_up, rupees_to_paise
+from tests.cli.conftest import DemoDay
 
 
-def _print(message: Warning | str, category: type[Warning], filename: str, lineno: int, file=None, line=None) -> None:  # type: ignore[no-untyped-def]
-    """Python's own way of showing a warning: on stderr, which the CLI runner captures."""
-    sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
-
-
-@pytest.fixture
-def as_from_a_shell(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Warnings as a person running `settle demo` would see them: Python's default filters instead of
-    pytest's (which record warnings rather than show them), and the Dagster definitions imported anew,
-    as in a fresh process, so the warnings raised while they load are raised again."""
-    for name in [name for name in sys.modules if name.partition(".")[0] in ("assets", "pipelines")]:
-        monkeypatch.delitem(sys.modules, name)
-    with warnings.catch_warnings():
-        warnings.resetwarnings()
-        for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
-            warnings.simplefilter("ignore", category)
-        warnings.showwarning = _print
-        yield
-
-
-def test_demo_settles_a_simulated_day(  # type: ignore[no-untyped-def]
-    database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path, as_from_a_shell: None
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(os, "environ", os.environ.copy())  # the nightly runner exports its resources
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
-    result = CliRunner().invoke(main, ["demo", "--orders", "60", "--seed", "3"])
-    assert result.exit_code == 0, result.output
-    out = result.output
+def test_demo_settles_a_simulated_day(demo_day: DemoDay) -> None:
+    assert demo_day.exit_code == 0, demo_day.output
+    out = demo_day.output
     assert "simulated: {'orders': 60, 'paid': 56, 'payment_failed': 3, " in out
     assert "(duplicate answered 200, forged answered 401)" in out
     assert "Checks: all passed (21/21 in check_results)" in out
@@ -114,3 +85,13 @@ def _assert_notifications(out: str) -> None:
 
 def _paise(rupees: str) -> int:
     return rupees_to_paise(rupees.replace(",", ""))
+
+
+def test_the_demo_day_replays_to_identical_books(demo_day: DemoDay, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`settle ledger verify` rebuilds the demo day's subledger and ledger from its raw facts: no difference."""
+    monkeypatch.setenv("DATABASE_URL", demo_day.url)
+    result = CliRunner().invoke(main, ["ledger", "verify", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert (report["passed"], report["differences"], report["first_differences"]) == (True, 0, [])
+    assert report["compared"]["entry"] > 0 and report["compared"]["capture"] == 56
