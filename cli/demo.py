@@ -65,10 +65,11 @@ class Marketplace:
     http: requests.Session = field(default_factory=requests.Session)
     webhook_statuses: list[int] = field(default_factory=list)
 
-    def post(self, path: str, body: dict[str, Any], **headers: str) -> dict[str, Any]:
-        response = self.http.post(
-            f"{self.api}{path}", json=body, headers={"Authorization": f"Bearer {self.key}", **headers}, timeout=30
-        )
+    def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Each request is a new intention, so it gets a fresh Idempotency-Key (every POST that creates
+        something needs one)."""
+        headers = {"Authorization": f"Bearer {self.key}", "Idempotency-Key": uuid.uuid4().hex}
+        response = self.http.post(f"{self.api}{path}", json=body, headers=headers, timeout=30)
         if response.status_code not in (200, 201):
             raise click.ClickException(f"{path} answered {response.status_code}: {response.text[:300]}")
         result: dict[str, Any] = response.json()
@@ -90,7 +91,7 @@ class Marketplace:
             "currency": "INR",
             "title": "Demo listing",
         }
-        return str(self.post("/v1/orders", body, **{"Idempotency-Key": uuid.uuid4().hex})["order_id"])
+        return str(self.post("/v1/orders", body)["order_id"])
 
     def pay(self, order_id: str, amount_paise: int, outcome: str = "COMPLETED") -> None:
         body = {"merchantOrderId": order_id, "amount": amount_paise, "outcome": outcome}

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from domain.platform.errors import DomainError
+from ingest_api.metrics import IDEMPOTENT_REPLAYS
 
 log = structlog.get_logger(__name__)
 
@@ -61,6 +62,8 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "payee_without_destination": (422, "The payee has no payout destination."),
     "payee_not_active": (422, "The payee is not active."),
     "payee_on_hold": (409, "Payouts to this payee are on hold."),
+    "payout_destination_not_allowed": (422, "Buyers are not paid out: a buyer has no payout destination."),
+    "user_closed": (409, "The user is closed: it cannot be suspended or reactivated."),
     "refund_not_found": (404, "No such refund."),
     "refund_order_not_paid": (409, "Only a paid order can be refunded (not one created, failed or cancelled)."),
     "refund_amount_not_positive": (422, "amount_paise must be a positive number of paise."),
@@ -153,6 +156,8 @@ async def _api_error(request: Request, exc: Exception) -> JSONResponse:
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     """A refusal of the business rules: its code is in the catalogue (a test holds every code to it)."""
     assert isinstance(exc, DomainError)
+    if exc.code == "idempotency_conflict":
+        IDEMPOTENT_REPLAYS.labels("conflict").inc()
     return error_response(request, ApiError(exc.code, exc.message))
 
 

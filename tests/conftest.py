@@ -157,7 +157,8 @@ def make_user(client, client_headers):  # type: ignore[no-untyped-def]
 
     def make(role: str = "buyer", **fields: object) -> dict[str, object]:
         body = {"role": role, "name": f"{role.title()} {uuid.uuid4().hex[:6]}", "email": "user@example.in", **fields}
-        response = client.post("/v1/users", json=body, headers=client_headers)
+        headers = {**client_headers, "Idempotency-Key": uuid.uuid4().hex}
+        response = client.post("/v1/users", json=body, headers=headers)
         assert response.status_code == 201, response.text
         return response.json()  # type: ignore[no-any-return]
 

@@ -1,4 +1,4 @@
-"""Row builders for every feature's tests: users, payees with destinations, paid orders.
+"""Row builders for every feature's tests: users, payees with destinations, paid orders, scout earnings.
 
 They insert rows directly (the API tests build through the API instead, with `make_user` and
 `make_order` in conftest.py), so scenarios can stage exactly the state they need.
@@ -11,7 +11,9 @@ import uuid
 
 import sqlalchemy as sa
 
+from domain.ledger import entries, posting
 from domain.orders.tables import orders
+from domain.payouts.tables import payee_items
 from domain.platform.ids import new_id
 from domain.users.tables import users
 
@@ -104,3 +106,22 @@ def failed_order(engine: sa.Engine, buyer: str, seller: str, amount_paise: int, 
             )
         )
     return order_id
+
+
+def scout_earnings(engine: sa.Engine, scout_id: str, amount_paise: int) -> None:
+    """A bounty a scout may withdraw: its ledger entry and its open payee item, as the nightly run
+    writes them for a recruit's first settled order (the recruit here is only a key)."""
+    recruit = new_id("usr")
+    with engine.begin() as conn:
+        posted = posting.post_entry(conn, entries.bounty_entry(recruit, scout_id, amount_paise))
+        conn.execute(
+            sa.insert(payee_items).values(
+                item_key=f"bounty:{recruit}",
+                item_type="bounty",
+                payee_type="scout",
+                payee_id=scout_id,
+                amount_paise=amount_paise,
+                item_date=dt.date(2026, 11, 10),
+                entry_id=posted.entry_id,
+            )
+        )

@@ -53,6 +53,13 @@ class IllegalTransition(DomainError):
         self.target = target
 
 
+class OrderNotFound(DomainError):
+    codes = frozenset({"order_not_found"})
+
+    def __init__(self, order_id: str) -> None:
+        super().__init__("order_not_found", f"There is no order {order_id}.")
+
+
 def can_transition(current: str, target: str, *, confirmed_by_gateway: bool = False) -> bool:
     if target in TRANSITIONS.get(current, frozenset()):
         return True

@@ -15,9 +15,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from domain.orders import lifecycle
-from domain.orders.tables import orders
+from domain.orders.tables import order_events, orders
 from domain.outbox import events, outbox
 from domain.outbox.events import OutboxRow
+from domain.platform import idempotency
+from domain.platform.audit import jsonable
+from domain.platform.idempotency import Claim
 
 SHOWN_COLUMNS = (
     "order_id",
@@ -78,6 +81,32 @@ def change_status(
     order_id, buyer_id = str(order["order_id"]), str(order["buyer_id"])
     outbox.write(conn, [events.order_status_changed(order_id, buyer_id, current, target), *also_notify])
     return dict(updated._mapping)
+
+
+def post_event(
+    conn: sa.Connection, order_id: str, event: str, claim: Claim | None = None
+) -> tuple[dict[str, Any], bool]:
+    """Apply a client's fulfilment event and record it in `order_events`; (the order as shown after it,
+    whether that is the first answer replayed). An event that already took effect changes nothing. The
+    order's lock serialises concurrent requests for it, so a retry finds the first one's answer."""
+    order = lock_order(conn, order_id)
+    if order is None:
+        raise lifecycle.OrderNotFound(order_id)
+    earlier = idempotency.first_answer(conn, order_events, claim)
+    if earlier is not None:
+        return earlier, True
+    current = shown_order(conn, order_id)
+    assert current is not None
+    target = lifecycle.status_for_event(str(current["status"]), event)
+    if target is not None:
+        change_status(conn, order, target)
+    after = shown_order(conn, order_id)
+    assert after is not None
+    answer = jsonable(after)
+    values = {"order_id": order_id, "event": event, "previous_status": current["status"], "status": after["status"]}
+    if not idempotency.insert_claimed(conn, order_events, values, claim, answer):
+        return idempotency.answer_after_race(conn, order_events, claim), True
+    return answer, False
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, Table, Text, func
 from sqlalchemy.dialects.postgresql import TIMESTAMP
 
+from domain.orders.lifecycle import CLIENT_EVENTS
+from domain.platform.idempotency import claim_columns, claim_index
 from domain.platform.tables import created_at_column, in_values, metadata
 
 RECORDED_STATUSES = ("created", "paid", "payment_failed", "delivered", "cancelled")
@@ -55,4 +57,21 @@ orders = Table(
     Index(None, "payment_failed_at"),
     Index(None, "created_at", "order_id"),
     Index(None, "api_key_id", "idempotency_key", unique=True),
+)
+
+order_events = Table(
+    "order_events",
+    metadata,
+    # Each fulfilment event a client posted, with the status it found and the one it left (the same when
+    # the event had already taken effect), and the claim of its Idempotency-Key.
+    Column("order_event_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("order_id", Text, ForeignKey("orders.order_id"), nullable=False),
+    Column("event", Text, nullable=False),
+    Column("previous_status", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    *claim_columns(),
+    created_at_column(),
+    CheckConstraint(in_values("event", tuple(CLIENT_EVENTS)), name="event"),
+    Index(None, "order_id"),
+    claim_index(),
 )

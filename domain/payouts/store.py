@@ -31,7 +31,9 @@ from domain.payouts.rules import (
     withdrawal_problem,
 )
 from domain.payouts.tables import payee_holds, payouts, scout_payout_requests
+from domain.platform import idempotency
 from domain.platform.audit import audit, jsonable
+from domain.platform.idempotency import Claim
 from domain.platform.ids import new_id
 from domain.platform.sql import statement
 from domain.users.tables import users
@@ -305,11 +307,27 @@ def release_payee(conn: sa.Connection, payee_id: str, actor: str, request_id: st
     return released is not None
 
 
+WITHDRAWAL_COLUMNS = ("scout_payout_request_id", "scout_id", "amount_paise", "status", "created_at")
+
+
 def request_withdrawal(
-    conn: sa.Connection, scout_id: str, amount_paise: int, actor: str, today: dt.date, request_id: str | None = None
-) -> sa.Row[Any]:
-    """Record a scout's withdrawal request (paid in the next batch) and its outbox row."""
+    conn: sa.Connection,
+    scout_id: str,
+    amount_paise: int,
+    actor: str,
+    today: dt.date,
+    request_id: str | None = None,
+    *,
+    now: dt.datetime,
+    claim: Claim | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """Record a scout's withdrawal request (paid in the next batch) and its outbox row; (the request as
+    shown, whether that is the first answer to this claim replayed). Under the creation lock, so a
+    retry waits for the first request and replays it."""
     lock_creation(conn)
+    earlier = idempotency.first_answer(conn, scout_payout_requests, claim)
+    if earlier is not None:
+        return earlier, True
     scout = conn.execute(sa.select(users).where(users.c.user_id == scout_id)).first()
     if scout is None:
         raise PayoutRuleError("user_not_found", f"no user {scout_id}")
@@ -318,14 +336,43 @@ def request_withdrawal(
     problem = withdrawal_problem(amount_paise, payee_balance(conn, scout_id), min_payout_paise(conn, today))
     if problem is not None:
         raise problem
-    row = conn.execute(
-        sa.insert(scout_payout_requests)
-        .values(scout_payout_request_id=new_id("wdr"), scout_id=scout_id, amount_paise=amount_paise)
-        .returning(scout_payout_requests)
-    ).one()
-    outbox.write(conn, [events.payout_requested(row.scout_payout_request_id, scout_id, amount_paise)])
+    withdrawal_id = new_id("wdr")
+    values = {
+        "scout_payout_request_id": withdrawal_id,
+        "scout_id": scout_id,
+        "amount_paise": amount_paise,
+        "status": "requested",
+        "created_at": now,
+    }
+    answer = jsonable({name: values[name] for name in WITHDRAWAL_COLUMNS})
+    if not idempotency.insert_claimed(conn, scout_payout_requests, values, claim, answer):
+        return idempotency.answer_after_race(conn, scout_payout_requests, claim), True
+    outbox.write(conn, [events.payout_requested(withdrawal_id, scout_id, amount_paise)])
     audit(conn, actor, "payout_request.create", "scout", scout_id, None, {"amount_paise": amount_paise}, request_id)
-    return row
+    return answer, False
+
+
+def held_back(
+    conn: sa.Connection,
+    day: dt.date,
+    *,
+    settled_funds_only: bool,
+    after_payee_id: str | None = None,
+    payee_type: str | None = None,
+    reason: str | None = None,
+    limit: int | None = None,
+) -> Sequence[sa.Row[Any]]:
+    """The payees the payout batch of `day` leaves unpaid, with every reason (`sql/payouts/held_back.sql`),
+    by payee id; `limit` rows after `after_payee_id`, or all."""
+    params = {
+        "day": day,
+        "settled_funds_only": settled_funds_only,
+        "after_payee_id": after_payee_id,
+        "payee_type": payee_type,
+        "reason": reason,
+        "limit": limit,
+    }
+    return conn.execute(statement("payouts/held_back"), params).all()
 
 
 def list_payouts(

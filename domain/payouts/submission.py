@@ -83,14 +83,19 @@ def run_submission(
 
 
 def create_batch(conn: sa.Connection, day: dt.date, *, settled_funds_only: bool) -> dict[str, Any]:
-    """Create the day's payouts (sql/payouts/batch.sql) and report who was held back and why;
-    `settled_funds_only` is PAYOUT_REQUIRES_SETTLED_FUNDS."""
+    """Create the day's payouts (sql/payouts/batch.sql) and report the payees it would have paid but held
+    back, each with its most pressing reason; `settled_funds_only` is PAYOUT_REQUIRES_SETTLED_FUNDS."""
     params = {"day": day, "settled_funds_only": settled_funds_only}
     payout_store.lock_creation(conn)
     posting.prepare(conn)
     created, amount = conn.execute(statement("payouts/batch"), params).one()
     posting.post_staged(conn)
-    held = [dict(row._mapping) for row in conn.execute(statement("payouts/held_back"), params)]
+    held = [
+        {"payee_type": row.payee_type, "payee_id": row.payee_id, "available_paise": row.available_paise,
+         "reason": row.reasons[0]}
+        for row in payout_store.held_back(conn, day, settled_funds_only=settled_funds_only)
+        if row.due
+    ]  # fmt: skip
     if held:
         log.warning("payees_held_back", day=str(day), count=len(held), reasons=dict(Counter(r["reason"] for r in held)))
     return {"payouts_created": int(created), "amount_paise": int(amount), "held_back": held}

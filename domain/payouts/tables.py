@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, CheckConstraint, Column, Date, ForeignKey, Index, Integer, Table, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP
 
+from domain.platform.idempotency import claim_columns, claim_index
 from domain.platform.tables import created_at_column, in_values, metadata
 
 PAYEE_TYPES = ("seller", "scout")
@@ -139,11 +140,13 @@ scout_payout_requests = Table(
     Column("reason", Text),
     created_at_column(),
     Column("updated_at", TIMESTAMP(timezone=True), nullable=False, server_default=func.now()),
+    *claim_columns(),
     CheckConstraint(in_values("status", PAYOUT_REQUEST_STATUSES), name="status"),
     CheckConstraint("amount_paise > 0", name="amount_paise_positive"),
     CheckConstraint("(status = 'scheduled') = (payout_id IS NOT NULL)", name="scheduled_has_payout"),
     Index(None, "scout_id", "status"),
     Index(None, "payout_id"),
+    claim_index(),
 )
 
 payee_holds = Table(

@@ -10,22 +10,22 @@ never interleave on one refund.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from domain import money
 from domain.fees import schedule
 from domain.ledger import entries, posting
 from domain.orders import store as order_store
 from domain.outbox import events, outbox
+from domain.platform import idempotency
 from domain.platform.audit import audit, jsonable
 from domain.platform.clock import ist_date
+from domain.platform.idempotency import Claim
 from domain.platform.ids import new_id
 from domain.platform.settings import Settings
 from domain.platform.sql import statement
@@ -79,9 +79,11 @@ class RefundRequest:
     idempotency_key: str | None = None
 
     @property
-    def request_hash(self) -> str:
+    def claim(self) -> Claim | None:
+        if self.api_key_id is None or self.idempotency_key is None:
+            return None
         body = {"order_id": self.order_id, "amount_paise": self.amount_paise, "reason": self.reason, "note": self.note}
-        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+        return Claim(self.api_key_id, self.idempotency_key, idempotency.request_hash(body))
 
 
 def shown(row: Any) -> dict[str, Any]:
@@ -162,7 +164,7 @@ def request_refund(
     order = order_store.lock_order(conn, request.order_id)
     if order is None:
         raise RefundRuleError("order_not_found", f"There is no order {request.order_id}.")
-    replayed = _replay(conn, request)
+    replayed = idempotency.first_answer(conn, refunds, request.claim)
     if replayed is not None:
         return replayed, True
     facts = order_facts(conn, request.order_id)
@@ -184,21 +186,13 @@ def request_refund(
         "approval_reasons": list(reasons),
         "requested_by": request.requested_by,
         "next_attempt_at": None if reasons else now,
-        "api_key_id": request.api_key_id,
-        "idempotency_key": request.idempotency_key,
-        "request_hash": request.request_hash if request.idempotency_key else None,
         "created_at": now,
         "updated_at": now,
     }
     first = shown({**{name: None for name in SHOWN_COLUMNS}, **values})
-    inserted = conn.execute(
-        pg_insert(refunds)
-        .values(**values, first_response=jsonable(first))
-        .on_conflict_do_nothing(index_elements=["api_key_id", "idempotency_key"])
-        .returning(refunds.c.refund_id)
-    ).first()
-    if inserted is None:  # the same key, first used for another order at this very moment
-        raise RefundRuleError("idempotency_conflict", "This Idempotency-Key was already used with another request.")
+    if not idempotency.insert_claimed(conn, refunds, values, request.claim, first):
+        # The same key, first used for another order at this very moment (this order is locked).
+        return idempotency.answer_after_race(conn, refunds, request.claim), True
     row = get_refund(conn, values["refund_id"])
     notices = events.refund_changed(_change(row, status), row.buyer_id, requested=True)
     if reasons:
@@ -215,22 +209,6 @@ def request_refund(
     outbox.write(conn, notices)
     audit(conn, request.requested_by, "refund.request", "refund", row.refund_id, None, first, request_id)
     return jsonable(first), False
-
-
-def _replay(conn: sa.Connection, request: RefundRequest) -> dict[str, Any] | None:
-    """The first answer to this (API key, Idempotency-Key), if it was used before with the same request."""
-    if request.idempotency_key is None:
-        return None
-    earlier = conn.execute(
-        sa.select(refunds.c.request_hash, refunds.c.first_response).where(
-            refunds.c.api_key_id == request.api_key_id, refunds.c.idempotency_key == request.idempotency_key
-        )
-    ).first()
-    if earlier is None:
-        return None
-    if earlier.request_hash != request.request_hash:
-        raise RefundRuleError("idempotency_conflict", "This Idempotency-Key was already used with another request.")
-    return dict(earlier.first_response)
 
 
 def _lock_or_missing(conn: sa.Connection, refund_id: str) -> sa.Row[Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, CheckConstraint, Column, Date, ForeignKey, Index, Integer, Table, Text, func, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TIMESTAMP
 
+from domain.platform.idempotency import claim_columns, claim_index
 from domain.platform.tables import created_at_column, in_values, metadata
 from domain.refunds.rules import AUTOMATIC_REASONS, REASONS, REFUND_STATUSES
 
@@ -43,10 +44,7 @@ refunds = Table(
     Column("gateway_response", JSONB),
     Column("failure_reason", Text),
     Column("stuck_alerted_at", TIMESTAMP(timezone=True)),
-    Column("api_key_id", BigInteger),
-    Column("idempotency_key", Text),
-    Column("request_hash", Text),
-    Column("first_response", JSONB),
+    *claim_columns(),
     created_at_column(),
     Column("updated_at", TIMESTAMP(timezone=True), nullable=False, server_default=func.now()),
     Column("decided_at", TIMESTAMP(timezone=True)),
@@ -66,7 +64,7 @@ refunds = Table(
     Index("ix_refunds_due", "next_attempt_at", postgresql_where=text("status = 'approved'")),
     Index("ix_refunds_submitted", "next_check_at", postgresql_where=text("status = 'submitted'")),
     Index(None, "status", "refund_id"),
-    Index(None, "api_key_id", "idempotency_key", unique=True),
+    claim_index(),
 )
 
 refund_attempts = Table(

@@ -3,16 +3,18 @@
 A recruiter must be an active scout and never the user itself; the referral source says how the
 link was made (`link`: a recruiter id from a referral link, `code`: a typed referral code, `admin`:
 set or fixed by an admin, `none`). Re-pointing a recruiter must not create a cycle. Payout
-destinations are stored in full (the payout pipeline needs them) and only ever shown masked.
+destinations are stored in full (the payout pipeline needs them) and only ever shown masked, in API
+answers and in the audit log alike. Buyers have none. A user is `active` or `suspended` (both ways,
+by an admin) or `closed` (final).
 """
 
 from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from domain.platform.errors import DomainError
 
@@ -30,6 +32,54 @@ class ReferralError(DomainError):
     """A referral that the rules refuse."""
 
     codes = frozenset({"referral_conflict", "recruiter_invalid", "referral_cycle"})
+
+
+class UserChangeError(DomainError):
+    """A change to a user's profile or status that the rules refuse."""
+
+    codes = frozenset({"payout_destination_not_allowed", "user_closed"})
+
+
+SHOWN_COLUMNS: Final = (
+    "user_id",
+    "role",
+    "status",
+    "name",
+    "email",
+    "phone",
+    "referral_code",
+    "recruiter_id",
+    "referral_source",
+    "payout_destination",
+    "created_at",
+    "updated_at",
+)
+
+
+def shown(user: Mapping[str, Any]) -> dict[str, Any]:
+    """A user as the API shows it: its payout destination masked."""
+    return {
+        **{name: user[name] for name in SHOWN_COLUMNS},
+        "payout_destination": mask_destination(user["payout_destination"]),
+    }
+
+
+def check_destination_allowed(role: str, destination: Mapping[str, str] | None) -> None:
+    if role == "buyer" and destination is not None:
+        raise UserChangeError(
+            "payout_destination_not_allowed", "Buyers are not paid out: a buyer has no payout destination."
+        )
+
+
+def check_status_change(current: str) -> None:
+    """`suspended` and `active` go both ways; `closed` is final."""
+    if current == "closed":
+        raise UserChangeError("user_closed", "The user is closed: it cannot be suspended or reactivated.")
+
+
+def audited(user: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    """The named fields for the audit log: a destination masked there too, as only payouts need it whole."""
+    return {name: mask_destination(user[name]) if name == "payout_destination" else user[name] for name in names}
 
 
 @dataclass(frozen=True, slots=True)

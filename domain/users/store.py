@@ -7,14 +7,17 @@ no recruits, so it cannot close a cycle.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 
+from domain.platform import idempotency
+from domain.platform.audit import audit, jsonable
+from domain.platform.idempotency import Claim
 from domain.platform.ids import new_id
 from domain.platform.sql import statement
-from domain.platform.tables import audit_log
 from domain.users import rules
 from domain.users.tables import users
 
@@ -44,19 +47,26 @@ def resolve_recruiter(
     return recruiter.user_id
 
 
-def register(conn: sa.Connection, values: dict[str, Any]) -> dict[str, Any]:
-    """Insert a user (values already validated); scouts get a fresh unique referral code."""
+def earlier_registration(conn: sa.Connection, claim: Claim | None) -> dict[str, Any] | None:
+    """The first answer of a registration under this claim's Idempotency-Key, if there was one."""
+    return idempotency.first_answer(conn, users, claim)
+
+
+def register(
+    conn: sa.Connection, values: Mapping[str, Any], now: dt.datetime, claim: Claim | None = None
+) -> tuple[dict[str, Any], bool]:
+    """Insert a user (values already validated); scouts get a fresh unique referral code. Returns the
+    answer as shown and whether it is the first answer of a concurrent request under the same claim."""
     user_id = new_id("usr")
     for _ in range(_CODE_ATTEMPTS):
         code = rules.new_referral_code() if values["role"] == "scout" else None
-        row = conn.execute(
-            insert(users)
-            .values(user_id=user_id, referral_code=code, **values)
-            .on_conflict_do_nothing()
-            .returning(*users.c)
-        ).first()
-        if row is not None:
-            return dict(row._mapping)
+        row = {"user_id": user_id, "referral_code": code, "status": "active", **values, "created_at": now}
+        answer = jsonable(rules.shown({**row, "updated_at": now}))
+        if idempotency.insert_claimed(conn, users, {**row, "updated_at": now}, claim, answer):
+            return answer, False
+        earlier = idempotency.first_answer(conn, users, claim)
+        if earlier is not None:
+            return earlier, True
     raise RuntimeError("could not draw an unused referral code")
 
 
@@ -96,15 +106,52 @@ def set_recruiter(
     updated = conn.execute(
         sa.update(users).where(users.c.user_id == user_id).values(**after, updated_at=sa.func.now()).returning(*users.c)
     ).one()
-    conn.execute(
-        sa.insert(audit_log).values(
-            actor=actor,
-            action="user.recruiter_set",
-            target_type="user",
-            target_id=user_id,
-            before=before,
-            after=after,
-            request_id=request_id,
-        )
-    )
+    audit(conn, actor, "user.recruiter_set", "user", user_id, before, after, request_id)
     return dict(updated._mapping)
+
+
+def _update(conn: sa.Connection, user_id: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    updated = conn.execute(
+        sa.update(users)
+        .where(users.c.user_id == user_id)
+        .values(**values, updated_at=sa.func.now())
+        .returning(*users.c)
+    ).one()
+    return dict(updated._mapping)
+
+
+def update_profile(
+    conn: sa.Connection, user_id: str, changes: Mapping[str, Any], *, actor: str, request_id: str | None
+) -> dict[str, Any] | None:
+    """Change the given fields of a user's name, phone and payout destination (values validated), with an
+    audit row of the fields that changed; None if no such user. A destination applies to payouts created
+    after the change: each payout keeps the destination it was created with."""
+    user = get_user(conn, user_id, lock=True)
+    if user is None:
+        return None
+    if "payout_destination" in changes:
+        rules.check_destination_allowed(user["role"], changes["payout_destination"])
+    changed = {name: value for name, value in changes.items() if user[name] != value}
+    if not changed:
+        return user
+    updated = _update(conn, user_id, changed)
+    before, after = rules.audited(user, changed), rules.audited(updated, changed)
+    audit(conn, actor, "user.profile_update", "user", user_id, before, after, request_id)
+    return updated
+
+
+def set_status(
+    conn: sa.Connection, user_id: str, status: str, reason: str | None, *, actor: str, request_id: str | None
+) -> dict[str, Any] | None:
+    """Suspend or reactivate a user, with an audit row (and the reason); None if no such user. Payouts
+    leave a suspended seller or scout alone until it is active again (`sql/payouts/held_back.sql`)."""
+    user = get_user(conn, user_id, lock=True)
+    if user is None:
+        return None
+    rules.check_status_change(user["status"])
+    if user["status"] == status:
+        return user
+    updated = _update(conn, user_id, {"status": status})
+    after = {"status": status, "reason": reason}
+    audit(conn, actor, "user.status_set", "user", user_id, {"status": user["status"]}, after, request_id)
+    return updated

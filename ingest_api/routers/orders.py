@@ -1,4 +1,4 @@
-"""Orders: idempotent creation, reads with keyset pagination, and fulfilment events.
+"""Orders: idempotent creation, reads with keyset pagination, and idempotent fulfilment events.
 
 `POST /v1/orders` is the hot path. Its insert joins the worker's next `create_orders()` call
 (`ingest_api.order_batches`), whose INSERT checks both parties and claims the (API key,
@@ -19,14 +19,15 @@ import sqlalchemy as sa
 from fastapi import APIRouter, FastAPI, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from domain.orders import lifecycle, store
+from domain.orders import store
 from domain.orders.tables import orders
 from domain.platform.ids import new_id
 from domain.platform.settings import Settings
 from domain.platform.sql import statement
 from ingest_api import patterns
-from ingest_api.deps import CurrentKey, SessionDep
+from ingest_api.deps import CurrentKey, IdempotencyKey, SessionDep
 from ingest_api.errors import ApiError, error_responses
+from ingest_api.idempotency import answer, claim_of
 from ingest_api.metrics import IDEMPOTENT_REPLAYS
 from ingest_api.order_batches import OrderBatches
 from ingest_api.pagination import TimeCursor, parse_time_cursor, time_cursor
@@ -187,16 +188,11 @@ def list_orders(
     response_model=OrderOut,
     responses=error_responses(400, 401, 404, 409, 413, 415, 422, 429),
 )
-def post_order_event(order_id: PathId, body: OrderEvent, _key: CurrentKey, conn: SessionDep) -> dict[str, Any]:
-    """Record a fulfilment event. Repeating an event that already took effect changes nothing (200)."""
-    order = store.lock_order(conn, order_id)
-    if order is None:
-        raise ApiError("order_not_found")
-    current = store.shown_order(conn, order_id)
-    assert current is not None
-    target = lifecycle.status_for_event(str(current["status"]), body.event)
-    if target is not None:
-        store.change_status(conn, order, target)
-    after = store.shown_order(conn, order_id)
-    assert after is not None
-    return after
+def post_order_event(
+    order_id: PathId, body: OrderEvent, key: CurrentKey, idempotency_key: IdempotencyKey, conn: SessionDep
+) -> Response:
+    """Record a fulfilment event. Repeating an event that already took effect changes nothing (200); the
+    same Idempotency-Key and body return the first answer."""
+    claim = claim_of(key, idempotency_key, {"order_id": order_id}, body)
+    first, replayed = store.post_event(conn, order_id, body.event, claim)
+    return answer(OrderOut, first, replayed, status_code=200)

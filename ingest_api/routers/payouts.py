@@ -1,4 +1,5 @@
-"""Payout routes: scout withdrawal requests, payee balances, and finance's payout list, retry and cancel.
+"""Payout routes: scout withdrawal requests (idempotent), payee balances, and finance's payout list, retry
+and cancel, and the payees the next batch holds back.
 
 Money moves in the batch pipeline, never here: a withdrawal request is paid in the next batch, a retry
 makes a payout due (or a new payout for a failed one) for the submission job. Every admin action is
@@ -10,18 +11,24 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from domain.payouts import store
 from domain.platform.clock import ist_date
+from domain.platform.settings import Settings
 from ingest_api import patterns
-from ingest_api.deps import AdminKey, CurrentKey, SessionDep
+from ingest_api.deps import AdminKey, CurrentKey, IdempotencyKey, SessionDep
 from ingest_api.errors import ApiError, error_responses, request_id_of
+from ingest_api.idempotency import answer, claim_of
 from ingest_api.pagination import IdCursor
 from ingest_api.schemas.common import PathId, QueryDate
 from ingest_api.schemas.payouts import (
     BalanceOut,
     CancelRequest,
+    HeldBackPage,
+    HeldBackPayee,
+    HeldBackReason,
+    PayeeType,
     PayoutActionOut,
     PayoutOut,
     PayoutPage,
@@ -45,14 +52,30 @@ def _payout_out(row: Any) -> PayoutOut:
     "/scouts/{scout_id}/payout-requests",
     status_code=201,
     response_model=WithdrawalOut,
-    responses=error_responses(400, 401, 404, 413, 415, 422, 429),
+    responses=error_responses(400, 401, 404, 409, 413, 415, 422, 429),
 )
 def request_withdrawal(
-    scout_id: PathId, body: WithdrawalRequest, request: Request, key: CurrentKey, conn: SessionDep
-) -> WithdrawalOut:
-    """A scout asks to withdraw; paid in the next payout batch (`payout_below_minimum`, `insufficient_balance`)."""
-    row = store.request_withdrawal(conn, scout_id, body.amount_paise, key.name, _today(), request_id_of(request))
-    return WithdrawalOut.model_validate(dict(row._mapping))
+    scout_id: PathId,
+    body: WithdrawalRequest,
+    request: Request,
+    key: CurrentKey,
+    idempotency_key: IdempotencyKey,
+    conn: SessionDep,
+) -> Response:
+    """A scout asks to withdraw; paid in the next payout batch (`payout_below_minimum`, `insufficient_balance`).
+    The same Idempotency-Key and body return the first answer."""
+    now = dt.datetime.now(dt.UTC)
+    first, replayed = store.request_withdrawal(
+        conn,
+        scout_id,
+        body.amount_paise,
+        key.name,
+        ist_date(now),
+        request_id_of(request),
+        now=now,
+        claim=claim_of(key, idempotency_key, {"scout_id": scout_id}, body),
+    )
+    return answer(WithdrawalOut, first, replayed)
 
 
 @router.get("/payees/{payee_id}/balance", response_model=BalanceOut, responses=error_responses(401, 404, 422, 429))
@@ -94,6 +117,32 @@ def list_payouts(
     more = len(rows) > limit
     items = [_payout_out(row) for row in rows[:limit]]
     return PayoutPage(items=items, next_cursor=items[-1].payout_id if more else None)
+
+
+@router.get("/admin/payees/held-back", response_model=HeldBackPage, responses=error_responses(400, 401, 403, 422, 429))
+def held_back_payees(
+    request: Request,
+    _key: AdminKey,
+    conn: SessionDep,
+    payee_type: PayeeType | None = None,
+    reason: HeldBackReason | None = None,
+    cursor: IdCursor = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> HeldBackPage:
+    """Every seller and scout the next payout batch leaves unpaid, with all its reasons and its balance, by
+    payee id; filter by `payee_type` or one `reason`; pass `next_cursor` back as `cursor`."""
+    settings: Settings = request.app.state.settings
+    rows = store.held_back(
+        conn,
+        _today(),
+        settled_funds_only=settings.payout_requires_settled_funds,
+        after_payee_id=cursor,
+        payee_type=payee_type,
+        reason=reason,
+        limit=limit + 1,
+    )
+    items = [HeldBackPayee.model_validate(dict(row._mapping)) for row in rows[:limit]]
+    return HeldBackPage(items=items, next_cursor=items[-1].payee_id if len(rows) > limit else None)
 
 
 def _action(conn: SessionDep, payout_id: str, result: str) -> PayoutActionOut:

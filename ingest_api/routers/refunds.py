@@ -20,7 +20,7 @@ from domain.refunds.store import RefundRequest
 from ingest_api import patterns
 from ingest_api.deps import AdminKey, CurrentKey, IdempotencyKey, SessionDep
 from ingest_api.errors import ApiError, error_responses, request_id_of
-from ingest_api.metrics import IDEMPOTENT_REPLAYS
+from ingest_api.idempotency import answer
 from ingest_api.pagination import IdCursor
 from ingest_api.schemas.common import PathId
 from ingest_api.schemas.refunds import (
@@ -74,11 +74,7 @@ def request_refund(
     first, replayed = store.request_refund(
         conn, refund_request, store.policy_from(settings), _now(), request_id_of(request)
     )
-    headers = {"Idempotent-Replayed": "true"} if replayed else None
-    if replayed:
-        IDEMPOTENT_REPLAYS.labels("replayed").inc()
-    content = RefundOut.model_validate(first).model_dump_json()
-    return Response(content, status_code=201, media_type="application/json", headers=headers)
+    return answer(RefundOut, first, replayed)
 
 
 @router.get("/refunds/{refund_id}", response_model=RefundOut, responses=error_responses(401, 404, 422, 429))

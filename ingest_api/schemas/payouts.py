@@ -10,6 +10,17 @@ from pydantic import BaseModel, Field
 from ingest_api.schemas.common import Paise, Strict
 
 PayoutStatus = Literal["pending", "processing", "completed", "failed", "cancelled", "reversed"]
+PayeeType = Literal["seller", "scout"]
+HeldBackReason = Literal[
+    "on_hold",
+    "payee_suspended",
+    "payee_closed",
+    "no_payout_destination",
+    "negative_balance",
+    "below_minimum",
+    "awaiting_gateway_settlement",
+    "insufficient_balance",
+]
 
 
 class WithdrawalRequest(Strict):
@@ -69,3 +80,24 @@ class PayoutActionOut(BaseModel):
 
 class CancelRequest(Strict):
     reason: str = Field(default="cancelled by finance", min_length=1, max_length=300)
+
+
+class HeldBackPayee(BaseModel):
+    payee_type: PayeeType
+    payee_id: str
+    name: str
+    available_paise: int = Field(description="Open payee items: settled earnings and bounties less clawbacks.")
+    requested_paise: int = Field(description="A scout's withdrawal requests waiting for a batch.")
+    reasons: list[HeldBackReason] = Field(
+        description="Every reason the next batch leaves it unpaid, most pressing first."
+    )
+    hold_reason: str | None = Field(description="Why finance put the payee on hold (`on_hold`).")
+    due: bool = Field(
+        description="The batch would pay it now but for the reasons (a seller at the minimum, a scout with a "
+        "request); false: it also waits for more money or a request."
+    )
+
+
+class HeldBackPage(BaseModel):
+    items: list[HeldBackPayee]
+    next_cursor: str | None

@@ -1,17 +1,20 @@
-"""Users: registration, recruiter changes and how a user is shown (payout destinations masked)."""
+"""Users: registration, profile fixes, status and recruiter changes, and how a user is shown (payout
+destinations masked)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, StringConstraints, Tag
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag
 
 from domain.users.rules import ACCOUNT_NAME_PATTERN, IFSC_PATTERN, REFERRAL_CODE_PATTERN, VPA_PATTERN
+from ingest_api import patterns
 from ingest_api.schemas.common import Email, Identifier, Name, Phone, Strict
 
 ReferralCode = Annotated[str, StringConstraints(pattern=REFERRAL_CODE_PATTERN.pattern)]
 UserRole = Literal["buyer", "seller", "scout"]
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=300, pattern=patterns.FREE_TEXT)]
 
 
 class VpaDestination(Strict):
@@ -59,6 +62,38 @@ class UserCreate(Strict):
     referral_code: ReferralCode | None = None
     referral_source: Literal["link", "code", "none"] | None = None
     payout_destination: PayoutDestination | None = None
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+class UserUpdate(Strict):
+    """A JSON merge patch: the fields given change, the others stay; `null` clears the phone or removes
+    the payout destination. A name cannot be cleared."""
+
+    # At least one field in the published schema too, so a client or a generator never sends `{}`,
+    # which the route refuses. The name has no null and no default: omitted, it stays.
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
+    name: Name = Field(default=None, json_schema_extra=_no_default)  # type: ignore[assignment]
+    phone: Phone | None = None
+    payout_destination: PayoutDestination | None = Field(
+        default=None,
+        description="Where payouts created from now on are sent (each payout keeps the one it was created "
+        "with); null removes it. Buyers have none: `payout_destination_not_allowed`.",
+    )
+
+
+class UserStatusChange(Strict):
+    """Suspend (a reason is required) or reactivate a user."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"if": {"properties": {"status": {"const": "suspended"}}}, "then": {"required": ["reason"]}}
+    )
+
+    status: Literal["active", "suspended"]
+    reason: Reason = Field(default=None, json_schema_extra=_no_default)  # type: ignore[assignment]
 
 
 class RecruiterChange(Strict):

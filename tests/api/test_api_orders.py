@@ -264,12 +264,16 @@ def test_get_and_list_with_cursor(client, client_headers, make_user) -> None:  #
 def test_events_follow_the_lifecycle_and_write_the_outbox(client, client_headers, make_order, engine) -> None:  # type: ignore[no-untyped-def]
     order = make_order()
     url = f"/v1/orders/{order['order_id']}/events"
-    early = client.post(url, json={"event": "delivered"}, headers=client_headers)
+
+    def post(body: dict[str, str], order_url: str = url):  # type: ignore[no-untyped-def]
+        return client.post(order_url, json=body, headers={**client_headers, "Idempotency-Key": uuid.uuid4().hex})
+
+    early = post({"event": "delivered"})
     assert (early.status_code, early.json()["error"]["code"]) == (409, "illegal_transition")
-    cancelled = client.post(url, json={"event": "cancelled"}, headers=client_headers)
+    cancelled = post({"event": "cancelled"})
     assert (cancelled.status_code, cancelled.json()["status"]) == (200, "cancelled")
     assert cancelled.json()["cancelled_at"] is not None
-    again = client.post(url, json={"event": "cancelled"}, headers=client_headers)
+    again = post({"event": "cancelled"})
     assert (again.status_code, again.json()["status"]) == (200, "cancelled")
     with engine.connect() as conn:
         rows = conn.execute(
@@ -280,9 +284,9 @@ def test_events_follow_the_lifecycle_and_write_the_outbox(client, client_headers
         (f"order_status:{order['order_id']}:cancelled", "order_status_changed", order["buyer_id"])
     ]
     assert rows[0].payload == {"order_id": order["order_id"], "previous_status": "created", "status": "cancelled"}
-    bad = client.post(url, json={"event": "shipped"}, headers=client_headers)
+    bad = post({"event": "shipped"})
     assert bad.json()["error"]["code"] == "validation_error"
-    missing = client.post("/v1/orders/ord_missing/events", json={"event": "cancelled"}, headers=client_headers)
+    missing = post({"event": "cancelled"}, "/v1/orders/ord_missing/events")
     assert missing.json()["error"]["code"] == "order_not_found"
 
 

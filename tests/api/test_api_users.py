@@ -7,6 +7,7 @@ import re
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -180,7 +181,7 @@ def test_register_scout_buyer_by_code_and_seller_by_link(make_user) -> None:  # 
 )
 def test_invalid_registrations(client, client_headers, fields, code) -> None:  # type: ignore[no-untyped-def]
     body = {"role": "buyer", "name": "Ravi", "email": "r@example.in", **fields}
-    response = client.post("/v1/users", json=body, headers=client_headers)
+    response = client.post("/v1/users", json=body, headers={**client_headers, "Idempotency-Key": uuid.uuid4().hex})
     assert response.status_code == ERROR_CODES[code][0]
     assert response.json()["error"]["code"] == code
     assert "Traceback" not in response.text and "users" not in response.json()["error"]["message"].lower().split()
@@ -206,7 +207,7 @@ def test_a_user_being_changed_does_not_hold_up_their_new_orders(engine, make_use
 def test_recruiter_must_be_an_active_scout(client, client_headers, make_user) -> None:  # type: ignore[no-untyped-def]
     seller = make_user("seller")
     body = {"role": "buyer", "name": "Ravi", "email": "r@example.in", "recruiter_id": seller["user_id"]}
-    response = client.post("/v1/users", json=body, headers=client_headers)
+    response = client.post("/v1/users", json=body, headers={**client_headers, "Idempotency-Key": uuid.uuid4().hex})
     assert response.json()["error"]["code"] == "recruiter_invalid"
 
 
@@ -258,3 +259,154 @@ def test_admin_refuses_cycles_self_and_unknown_users(client, admin_headers, make
         "/v1/admin/users/1;DROP TABLE users/recruiter", json={"recruiter_id": None}, headers=admin_headers
     )
     assert injected.status_code in (404, 422)
+
+
+def _audit(engine, user_id: str) -> list[Any]:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return list(
+            conn.execute(
+                sa.text("SELECT actor, action, before, after, request_id FROM audit_log WHERE target_id = :u "
+                        "ORDER BY audit_id"),
+                {"u": user_id},
+            )
+        )  # fmt: skip
+
+
+def _stored_destination(engine, user_id: str) -> Any:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.text("SELECT payout_destination FROM users WHERE user_id = :u"), {"u": user_id}
+        ).scalar_one()
+
+
+def test_get_user_shows_it_as_registered_with_the_destination_masked(client, client_headers, make_user) -> None:  # type: ignore[no-untyped-def]
+    seller = make_user("seller", phone="+919812345678", payout_destination={"vpa": "asha.shop@okhdfc"})
+    got = client.get(f"/v1/users/{seller['user_id']}", headers=client_headers)
+    assert (got.status_code, got.json()) == (200, seller)
+    assert got.json()["payout_destination"] == {"type": "vpa", "vpa": "as*******@okhdfc", "account_number": None,
+                                                 "ifsc": None, "account_name": None}  # fmt: skip
+    missing = client.get("/v1/users/usr_nobody", headers=client_headers)
+    assert (missing.status_code, missing.json()["error"]["code"]) == (404, "user_not_found")
+    assert client.get(f"/v1/users/{seller['user_id']}").status_code == 401
+
+
+def test_a_registration_without_destination_stores_none(engine, make_user) -> None:  # type: ignore[no-untyped-def]
+    """SQL NULL, not JSON null: the payout batch takes any non-NULL value for a destination."""
+    seller = make_user("seller")
+    with engine.connect() as conn:
+        stored = conn.execute(
+            sa.text("SELECT payout_destination IS NULL FROM users WHERE user_id = :u"), {"u": seller["user_id"]}
+        ).scalar_one()
+    assert (seller["payout_destination"], stored) == (None, True)
+
+
+def test_patch_changes_only_the_given_fields_and_audits_each_change_masked(  # type: ignore[no-untyped-def]
+    client, client_headers, make_user, engine
+) -> None:
+    seller = make_user("seller", phone="+919812345678", payout_destination={"vpa": "asha.shop@okhdfc"})
+    url = f"/v1/users/{seller['user_id']}"
+    bank = {"account_number": "001234567890", "ifsc": "SBIN0001234", "account_name": "Asha Stores"}
+    changed = client.patch(url, json={"payout_destination": bank}, headers={**client_headers, "X-Request-ID": "fix-7"})
+    assert changed.status_code == 200, changed.text
+    body = changed.json()
+    assert body["payout_destination"] == {"type": "bank_account", "vpa": None, "account_number": "XXXXXXXX7890",
+                                          "ifsc": "SBIN0001234", "account_name": "Asha Stores"}  # fmt: skip
+    unchanged = {k: v for k, v in seller.items() if k not in ("payout_destination", "updated_at")}
+    assert {k: v for k, v in body.items() if k in unchanged} == unchanged
+    assert body["updated_at"] > seller["updated_at"]
+    # Stored in full for the payout pipeline, shown and audited masked.
+    stored = {"type": "bank_account", "account_number": "001234567890", "ifsc": "SBIN0001234",
+              "account_name": "Asha Stores"}  # fmt: skip
+    assert _stored_destination(engine, seller["user_id"]) == stored
+    [audit] = _audit(engine, seller["user_id"])
+    assert (audit.action, audit.request_id, audit.actor.startswith("test-client-")) == (
+        "user.profile_update",
+        "fix-7",
+        True,
+    )
+    assert audit.before == {"payout_destination": {"type": "vpa", "vpa": "as*******@okhdfc"}}
+    assert audit.after == {"payout_destination": {"type": "bank_account", "account_number": "XXXXXXXX7890",
+                                                  "ifsc": "SBIN0001234", "account_name": "Asha Stores"}}  # fmt: skip
+
+    renamed = client.patch(url, json={"name": "Asha Devi", "phone": None}, headers=client_headers).json()
+    assert (renamed["name"], renamed["phone"], renamed["payout_destination"]) == (
+        "Asha Devi", None, body["payout_destination"]
+    )  # fmt: skip
+    again = client.patch(url, json={"name": "Asha Devi"}, headers=client_headers)  # nothing changes: no audit row
+    assert (again.status_code, again.json()) == (200, renamed)
+    removed = client.patch(url, json={"payout_destination": None}, headers=client_headers).json()
+    assert (removed["payout_destination"], _stored_destination(engine, seller["user_id"])) == (None, None)
+    audits = _audit(engine, seller["user_id"])
+    assert [(a.before, a.after) for a in audits[1:]] == [
+        ({"name": seller["name"], "phone": "+919812345678"}, {"name": "Asha Devi", "phone": None}),
+        ({"payout_destination": audit.after["payout_destination"]}, {"payout_destination": None}),
+    ]
+    assert client.get(url, headers=client_headers).json() == removed
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "message"),
+    [
+        ({}, "validation_error", "Invalid request: give name, phone or payout_destination."),
+        ({"name": None}, "validation_error", None),
+        ({"email": "new@example.in"}, "validation_error", None),
+        ({"phone": "12"}, "validation_error", None),
+        ({"payout_destination": {"vpa": "nope"}}, "validation_error", None),
+        ({"payout_destination": {"vpa": "x1@okaxis", "ifsc": "SBIN0001234"}}, "validation_error", None),
+    ],
+)
+def test_patch_refusals_change_nothing(client, client_headers, make_user, engine, body, code, message) -> None:  # type: ignore[no-untyped-def]
+    seller = make_user("seller", payout_destination={"vpa": "asha.shop@okhdfc"})
+    response = client.patch(f"/v1/users/{seller['user_id']}", json=body, headers=client_headers)
+    assert (response.status_code, response.json()["error"]["code"]) == (422, code)
+    if message is not None:
+        assert response.json()["error"]["message"] == message
+    assert client.get(f"/v1/users/{seller['user_id']}", headers=client_headers).json() == seller
+    assert _audit(engine, seller["user_id"]) == []
+
+
+def test_a_buyer_gets_no_destination_and_an_unknown_user_is_404(client, client_headers, make_user, engine) -> None:  # type: ignore[no-untyped-def]
+    buyer = make_user("buyer")
+    refused = client.patch(
+        f"/v1/users/{buyer['user_id']}", json={"payout_destination": {"vpa": "ravi@okaxis"}}, headers=client_headers
+    )
+    assert (refused.status_code, refused.json()["error"]["code"]) == (422, "payout_destination_not_allowed")
+    assert _stored_destination(engine, buyer["user_id"]) is None and _audit(engine, buyer["user_id"]) == []
+    cleared = client.patch(f"/v1/users/{buyer['user_id']}", json={"payout_destination": None}, headers=client_headers)
+    assert cleared.status_code == 200  # removing what a buyer never had changes nothing
+    missing = client.patch("/v1/users/usr_nobody", json={"name": "Ravi"}, headers=client_headers)
+    assert (missing.status_code, missing.json()["error"]["code"]) == (404, "user_not_found")
+
+
+def test_admin_suspends_and_reactivates_with_audit(client, client_headers, admin_headers, make_user, engine) -> None:  # type: ignore[no-untyped-def]
+    seller = make_user("seller", payout_destination={"vpa": "asha.shop@okhdfc"})
+    url = f"/v1/admin/users/{seller['user_id']}"
+    forbidden = client.patch(url, json={"status": "suspended", "reason": "KYC"}, headers=client_headers)
+    assert (forbidden.status_code, forbidden.json()["error"]["code"]) == (403, "forbidden")
+    no_reason = client.patch(url, json={"status": "suspended"}, headers=admin_headers)
+    assert (no_reason.status_code, no_reason.json()["error"]["code"]) == (422, "validation_error")
+    closing = client.patch(url, json={"status": "closed", "reason": "gone"}, headers=admin_headers)
+    assert (closing.status_code, closing.json()["error"]["code"]) == (422, "validation_error")
+    assert _audit(engine, seller["user_id"]) == []
+
+    suspended = client.patch(url, json={"status": "suspended", "reason": "KYC documents expired"},
+                             headers={**admin_headers, "X-Request-ID": "susp-1"})  # fmt: skip
+    assert (suspended.status_code, suspended.json()["status"]) == (200, "suspended")
+    again = client.patch(url, json={"status": "suspended", "reason": "still"}, headers=admin_headers)
+    assert (again.status_code, again.json()["status"]) == (200, "suspended")  # no change, no audit row
+    assert client.get(f"/v1/users/{seller['user_id']}", headers=client_headers).json()["status"] == "suspended"
+    active = client.patch(url, json={"status": "active"}, headers=admin_headers)
+    assert (active.status_code, active.json()["status"]) == (200, "active")
+    audits = _audit(engine, seller["user_id"])
+    assert [(a.action, a.before, a.after) for a in audits] == [
+        ("user.status_set", {"status": "active"}, {"status": "suspended", "reason": "KYC documents expired"}),
+        ("user.status_set", {"status": "suspended"}, {"status": "active", "reason": None}),
+    ]
+    assert audits[0].request_id == "susp-1" and audits[0].actor.startswith("test-admin-")
+
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE users SET status = 'closed' WHERE user_id = :u"), {"u": seller["user_id"]})
+    closed = client.patch(url, json={"status": "active"}, headers=admin_headers)
+    assert (closed.status_code, closed.json()["error"]["code"]) == (409, "user_closed")
+    missing = client.patch("/v1/admin/users/usr_nobody", json={"status": "active"}, headers=admin_headers)
+    assert (missing.status_code, missing.json()["error"]["code"]) == (404, "user_not_found")

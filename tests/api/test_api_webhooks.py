@@ -60,7 +60,9 @@ def test_v2_payment_marks_order_paid_once(client, settings, make_order, engine) 
         (f"payment:{oid}:succeeded", "payment_succeeded"),
     ]
     delivered = client.post(
-        f"/v1/orders/{oid}/events", json={"event": "delivered"}, headers={"Authorization": headers["Authorization"]}
+        f"/v1/orders/{oid}/events",
+        json={"event": "delivered"},
+        headers={"Authorization": headers["Authorization"], "Idempotency-Key": "delivered-1"},
     )
     assert delivered.status_code == 401  # a webhook credential is not an API key
 

@@ -166,7 +166,8 @@ def test_each_gateway_answer_and_a_rerun_that_asks_only_what_is_not_final(books:
 
 def test_a_forged_failure_webhook_cannot_block_a_real_payment(books: Books) -> None:
     client, headers = api(books)
-    users = [client.post("/v1/users", json={"role": role, "name": role, "email": "u@example.in"}, headers=headers)
+    users = [client.post("/v1/users", json={"role": role, "name": role, "email": "u@example.in"},
+                         headers={**headers, "Idempotency-Key": f"register-{role}"})
              for role in ("buyer", "seller")]  # fmt: skip
     buyer, seller = (user.json()["user_id"] for user in users)
     order = client.post(

@@ -149,11 +149,18 @@ def test_admin_api_lists_retries_and_cancels_with_audit(books: Books) -> None:
 def test_scout_withdrawal_api_refusals(books: Books) -> None:
     scout = books.user("scout")
     client, admin = api(books)
-    low = client.post(f"/v1/scouts/{scout}/payout-requests", json={"amount_paise": 5_000}, headers=admin)
+
+    def withdraw(scout_id: str, amount_paise: int):  # type: ignore[no-untyped-def]
+        headers = {**admin, "Idempotency-Key": f"withdraw-{scout_id}-{amount_paise}"}
+        return client.post(
+            f"/v1/scouts/{scout_id}/payout-requests", json={"amount_paise": amount_paise}, headers=headers
+        )
+
+    low = withdraw(scout, 5_000)
     assert (low.status_code, low.json()["error"]["code"]) == (422, "payout_below_minimum")
-    broke = client.post(f"/v1/scouts/{scout}/payout-requests", json={"amount_paise": 10_000}, headers=admin)
+    broke = withdraw(scout, 10_000)
     assert (broke.status_code, broke.json()["error"]["code"]) == (422, "insufficient_balance")
     seller = books.user("seller")
-    wrong = client.post(f"/v1/scouts/{seller}/payout-requests", json={"amount_paise": 10_000}, headers=admin)
+    wrong = withdraw(seller, 10_000)
     assert (wrong.status_code, wrong.json()["error"]["code"]) == (422, "not_an_active_scout")
     assert books.rows("SELECT * FROM scout_payout_requests") == []

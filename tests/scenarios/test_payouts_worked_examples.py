@@ -97,14 +97,14 @@ def test_scout_withdrawal_below_minimum_is_refused_and_a_valid_one_paid(books: B
         assert balance.available_paise == 12_000
         for amount, code in ((9_999, "payout_below_minimum"), (12_001, "insufficient_balance")):
             try:
-                payout_store.request_withdrawal(conn, scout, amount, "test", D)
+                payout_store.request_withdrawal(conn, scout, amount, "test", D, now=ist(D))
             except PayoutRuleError as exc:
                 assert exc.code == code
             else:
                 raise AssertionError(f"{amount} was accepted")
-        payout_store.request_withdrawal(conn, scout, 10_500, "test", D)
+        payout_store.request_withdrawal(conn, scout, 10_500, "test", D, now=ist(D))
         try:
-            payout_store.request_withdrawal(conn, scout, 10_000, "test", D)  # only 1_500 left to ask for
+            payout_store.request_withdrawal(conn, scout, 10_000, "test", D, now=ist(D))  # only 1_500 left to ask for
         except PayoutRuleError as exc:
             assert exc.code == "insufficient_balance"
 

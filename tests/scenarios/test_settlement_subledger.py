@@ -280,5 +280,7 @@ def test_settled_status_is_derived_and_the_api_shows_it(books: Books) -> None:
     listed = client.get("/v1/orders", params={"status": "delivered"}, headers=headers).json()["items"]
     assert listed == []
     # A settled order cannot be delivered or cancelled again, as when the status was written.
-    refused = client.post(f"/v1/orders/{settled}/events", json={"event": "cancelled"}, headers=headers)
+    refused = client.post(
+        f"/v1/orders/{settled}/events", json={"event": "cancelled"}, headers={**headers, "Idempotency-Key": "cancel-1"}
+    )
     assert (refused.status_code, refused.json()["error"]["code"]) == (409, "illegal_transition")
