@@ -3,7 +3,7 @@ Idempotency-Key (api key, key, request hash, first answer) on the row; order eve
 payout destination stored as JSON null (a registration without one) becomes SQL NULL, and only an
 object may be stored
 
-Independent of every other table added since 0012, so it can be chained after any of them.
+Independent of the fee tables of 0013, after which it runs.
 
 Revision ID: 0014
 Revises: 0013
