@@ -79,7 +79,7 @@ def seed_month(books: Books) -> Month:
     assert books.settle(D2).success
     settle_status(books)
     with books.engine.begin() as conn:
-        payout_store.request_withdrawal(conn, scout, 10_000, "tests", D2)
+        payout_store.request_withdrawal(conn, scout, 10_000, "tests", D2, now=_now())
 
     sell("o10", 0, seller, 20_000, D3, delivered=False)
     assert books.settle(D3).success
