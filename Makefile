@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint dev bench venv clean
+.PHONY: demo test lint dev bench screenshots venv clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,13 @@ dev: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The Dagster UI after a demo night, photographed by headless Chromium into docs/screenshots/ (a few
+# minutes; not part of `make test`). Installs Debian's chromium package if missing, when run as root.
+screenshots: $(STAMP)
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium; } \
+		|| { echo "make screenshots needs Debian's chromium package: apt-get install -y chromium (as root)" >&2; exit 1; }
+	$(BIN)/settle screenshots
 
 clean:
 	-$(BIN)/settle db down

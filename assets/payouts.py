@@ -5,15 +5,17 @@ retry, cancel, hold or release a payee). The work itself is in `domain.payouts`.
 
 import contextlib
 import datetime as dt
+from typing import Any
 
 import dagster as dg
 
-from assets import checks
+from assets import checks, metadata
 from assets.partitions import daily_partitions
 from assets.reconciliation import settlement_report
 from assets.resources import PayoutsGatewayResource, PostgresResource, SettingsResource
 from assets.settlement import ledger_close, scout_bounties, settlements
-from domain.payouts import finance, status, submission
+from domain.money import format_rupees
+from domain.payouts import finance, overview, status, submission
 from domain.payouts import store as payout_store
 from domain.payouts.invariants import PAYOUT_INVARIANTS
 from domain.platform.clock import Day, ist_date
@@ -49,10 +51,22 @@ def payout_batch(  # type: ignore[no-untyped-def]
     with db.begin() as conn:
         result = submission.create_batch(conn, day.date, settled_funds_only=settled_funds_only)
     held = result.pop("held_back")
-    yield dg.MaterializeResult(
-        metadata={**result, "held_back": len(held), "held_back_payees": dg.MetadataValue.json(held[:50])}
-    )
+    yield dg.MaterializeResult(metadata={**result, **_held_back(held)})
     yield from checks.evaluate(db, context, "payout_batch", PAYOUT_INVARIANTS, {"day": day.date})
+
+
+def _held_back(held: list[dict[str, Any]]) -> dict[str, object]:
+    """Everyone held back (JSON, for tools), and the largest balances among them as a table for finance."""
+    largest = sorted(held, key=lambda row: (-row["available_paise"], row["payee_id"]))[: metadata.TABLE_ROWS]
+    return {
+        "held_back": len(held),
+        "held_back_paise": sum(row["available_paise"] for row in held),
+        "held_back_payees": dg.MetadataValue.json(held[:50]),
+        "top_held_back_payees": metadata.table(
+            [{**row, "balance": format_rupees(row["available_paise"])} for row in largest],
+            [("payee_type", "string"), ("payee_id", "string"), ("reason", "string"), ("balance", "string")],
+        ),
+    }
 
 
 @dg.asset(
@@ -70,7 +84,23 @@ def payout_submission(
 ) -> dg.MaterializeResult:
     day = Day.from_key(context.partition_key)
     summary = _submit(db, razorpayx, settings.get(), batch_date=day.date)
-    return dg.MaterializeResult(metadata=summary.as_dict())
+    with db.begin() as conn:
+        statuses = overview.by_status(conn, day.date)
+        failed = overview.failed(conn, day.date, metadata.TABLE_ROWS)
+    return dg.MaterializeResult(metadata={**summary.as_dict(), **_day_payouts(statuses, failed)})
+
+
+def _day_payouts(statuses: dict[str, tuple[int, int]], failed: list[dict[str, Any]]) -> dict[str, object]:
+    """The batch day's payouts by status (counts, and paise paid and failed) and its largest failures."""
+    return {
+        **{f"payouts_{status}": count for status, (count, _) in statuses.items()},
+        "payouts_completed_paise": statuses["completed"][1],
+        "payouts_failed_paise": statuses["failed"][1],
+        "failed_payouts": metadata.table(
+            [{**row, "amount": format_rupees(row["amount_paise"])} for row in failed],
+            [("payout_id", "string"), ("payee_id", "string"), ("amount", "string"), ("failure_reason", "string")],
+        ),
+    }
 
 
 class SubmitPayoutsConfig(dg.Config):

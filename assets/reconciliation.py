@@ -10,12 +10,12 @@ from pathlib import Path
 import dagster as dg
 import sqlalchemy as sa
 
-from assets import checks
+from assets import checks, metadata
 from assets.partitions import daily_partitions
 from assets.resources import PaymentsGatewayResource, PayoutsGatewayResource, PostgresResource, SettingsResource
 from domain.money import format_rupees
 from domain.platform.gateway_errors import NotFoundError
-from domain.reconciliation import statement, workflow
+from domain.reconciliation import resolution, statement, workflow
 from domain.reconciliation.store import Reconciliation
 from domain.reconciliation.tables import recon_exceptions
 
@@ -110,7 +110,9 @@ def recon_statement(  # type: ignore[no-untyped-def]
     )
     if result is None:
         raise dg.Failure(f"no settlement report for {day} was received")
-    yield dg.MaterializeResult(metadata=_metadata(result))
+    with db.begin() as conn:
+        breaks = resolution.open_breaks(conn, day, metadata.TABLE_ROWS)
+    yield dg.MaterializeResult(metadata={**_metadata(result), **_open_breaks(breaks)})
     yield _balanced(db, context, result, configured.recon_blocking_threshold_paise)
 
 
@@ -148,6 +150,33 @@ def _metadata(result: Reconciliation) -> dict[str, object]:
         "residual_paise": result.residual_paise,
         "new_exceptions": sum(result.new_exceptions.values()),
         "cleared_exceptions": result.cleared_exceptions,
+    }
+
+
+def _open_breaks(breaks: resolution.OpenBreaks) -> dict[str, object]:
+    """Every break still open up to the day, not only the day's own: what finance has left to resolve."""
+    return {
+        "open_breaks": breaks.count,
+        "open_breaks_paise": breaks.paise,
+        "oldest_open_breaks": metadata.table(
+            [
+                {
+                    "exception_id": row["exception_id"],
+                    "class": row["klass"],
+                    "expected": format_rupees(row["expected_paise"]),
+                    "reported": format_rupees(row["reported_paise"]),
+                    "age_days": row["age_days"],
+                }
+                for row in breaks.oldest
+            ],
+            [
+                ("exception_id", "string"),
+                ("class", "string"),
+                ("expected", "string"),
+                ("reported", "string"),
+                ("age_days", "int"),
+            ],
+        ),
     }
 
 

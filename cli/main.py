@@ -21,6 +21,7 @@ from cli import (
     recon,
     refunds,
     sandbox,
+    screenshots,
     statements,
 )
 
@@ -44,6 +45,7 @@ main.add_command(payouts.payouts)
 main.add_command(recon.recon)
 main.add_command(refunds.refunds)
 main.add_command(sandbox.sandbox)
+main.add_command(screenshots.screenshots)
 main.add_command(statements.statement)
 main.add_command(api_keys.api_key)
 main.add_command(backup.backup)

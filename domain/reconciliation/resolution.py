@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
 from domain.ledger import entries, posting
 from domain.platform.audit import audit
+from domain.platform.sql import statement
 from domain.reconciliation import rules
 from domain.reconciliation.rules import ReconError
 from domain.reconciliation.tables import recon_exceptions
@@ -50,6 +52,27 @@ def list_exceptions(
         day = sa.func.to_char(_x.report_date, "YYYY-MM-DD")
         query = query.where(sa.or_(day < after[0], sa.and_(day == after[0], _x.exception_id > after[1])))
     return conn.execute(query).all()
+
+
+@dataclass(frozen=True, slots=True)
+class OpenBreaks:
+    """How many breaks are open up to a day, their total difference, and the oldest of them."""
+
+    count: int
+    paise: int
+    oldest: list[dict[str, Any]]
+
+
+def open_breaks(conn: sa.Connection, day: dt.date, limit: int) -> OpenBreaks:
+    """The breaks still open among the reports up to `day`, oldest first, each with its age in days on `day`."""
+    rows = [
+        dict(row._mapping)
+        for row in conn.execute(statement("reconciliation/open_breaks"), {"day": day, "limit": limit})
+    ]
+    count = int(rows[0]["open_breaks"]) if rows else 0
+    paise = int(rows[0]["open_breaks_paise"]) if rows else 0
+    oldest = [{k: v for k, v in row.items() if k not in ("open_breaks", "open_breaks_paise")} for row in rows]
+    return OpenBreaks(count, paise, oldest)
 
 
 def needs_approval(row: Any, threshold_paise: int) -> bool:
