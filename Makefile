@@ -20,8 +20,9 @@ lint: $(STAMP)
 	$(BIN)/mypy domain ingest_api
 	$(BIN)/lint-imports
 
+# Two workers, a file each at a time: each starts its own embedded PostgreSQL, so files share nothing.
 test: lint
-	$(BIN)/pytest --cov --cov-report=term:skip-covered
+	$(BIN)/pytest -n 2 --dist loadfile --cov --cov-report=term:skip-covered
 
 demo: $(STAMP)
 	$(BIN)/settle demo

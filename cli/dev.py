@@ -28,8 +28,8 @@ from domain.platform.database import database_url
 from pipelines.instance import prepare_dagster_home, resource_environment
 
 # Dagster dev took 5 to 9 s to stop its webserver, daemon and code servers on two cores, and more than
-# 15 s while the test suite loaded both cores; 30 s leaves room before SIGKILL.
-STOP_GRACE_S = 30.0
+# 30 s once while the test suite (under coverage) loaded both cores; 45 s leaves room before SIGKILL.
+STOP_GRACE_S = 45.0
 POLL_S = 0.2
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 # We run `dagster dev` deliberately: `dg`, which supersedes it, is not among our dependencies.

@@ -31,6 +31,10 @@ def run_nightly(settings: Settings, day: dt.date) -> bool:
         for evaluation in result.get_asset_check_evaluations():
             mark = "pass" if evaluation.passed else "FAIL"
             click.echo(f"  check {evaluation.asset_key.to_user_string()}:{evaluation.check_name}: {mark}")
+        for failure in result.get_step_failure_events():
+            error = failure.step_failure_data.error
+            reason = error.message.strip().splitlines()[-1] if error is not None else "no error recorded"
+            click.echo(f"  step {failure.step_key} failed: {reason}")
         return result.success
 
 

@@ -68,15 +68,15 @@ def _row_counts(conn: sa.Connection) -> dict[str, int]:
         f"SELECT {index} AS n, count(*) AS rows FROM {quote(schema)}.{quote(table)}"
         for index, (schema, table) in enumerate(names)
     )
-    rows: dict[int, int] = dict(conn.execute(sa.text(counts)).tuples().all())
+    rows: dict[int, int] = dict(conn.execute(sa.text(counts)).all())
     return {f"{schema}.{table}": int(rows[index]) for index, (schema, table) in enumerate(names)}
 
 
 def _totals(conn: sa.Connection) -> dict[str, Any]:
     ledger = conn.execute(statement("backups/ledger_totals")).mappings().one()
     accounts = conn.execute(statement("backups/account_balances")).mappings().one()
-    by_type = conn.execute(statement("ledger/trial_balance")).tuples().all()
-    payouts = conn.execute(statement("backups/payouts_by_status")).tuples().all()
+    by_type = conn.execute(statement("ledger/trial_balance")).all()
+    payouts = conn.execute(statement("backups/payouts_by_status")).all()
     return {
         "journal_entries": int(ledger["journal_entries"]),
         "ledger_lines": int(ledger["ledger_lines"]),

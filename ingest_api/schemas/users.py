@@ -28,6 +28,9 @@ class BankDestination(Strict):
 
 
 def _destination_kind(value: object) -> str | None:
+    """The tag of a destination: from its keys when validating a body, from its class when serialising."""
+    if isinstance(value, VpaDestination | BankDestination):
+        return "vpa" if isinstance(value, VpaDestination) else "bank_account"
     if not isinstance(value, dict):
         return None
     return "vpa" if "vpa" in value else "bank_account"

@@ -29,7 +29,7 @@ from schemathesis.generation.meta import REQUEST_SHAPE_PROBES, coverage_scenario
 from ingest_api.errors import ERROR_CODES
 from ingest_api.schemas import common, notifications, orders, payouts, statements, users, webhooks
 
-RUN_SECONDS = 75
+RUN_SECONDS = 50
 SEED = 20_251_201
 MAX_RESPONSE_S = 5
 """The connection pool's timeout: no request waits longer than that before it answers."""

@@ -64,7 +64,7 @@ def query(url: str, sql: str) -> list[Any]:
     engine = create_engine(url, poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as conn:
-            return list(conn.execute(sa.text(sql)).tuples())
+            return list(conn.execute(sa.text(sql)).all())
     finally:
         engine.dispose()
 
@@ -80,7 +80,7 @@ def row_counts(url: str) -> dict[str, int]:
     engine = create_engine(url, poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as conn:
-            tables = conn.execute(BASE_TABLES).tuples().all()
+            tables = conn.execute(BASE_TABLES).all()
             return {
                 f"{s}.{t}": conn.execute(sa.text(f'SELECT count(*) FROM "{s}"."{t}"')).scalar_one() for s, t in tables
             }

@@ -135,8 +135,8 @@ def test_two_sigterms_stop_the_whole_tree_cleanly(settle_dev: Dev) -> None:
 
 
 def test_sigkill_of_settle_dev_takes_the_tree_down(settle_dev: Dev) -> None:
-    """Nothing `settle dev` can do on SIGKILL: its watchdog stops the groups."""
-    deadline = time.monotonic() + 20
+    """Nothing `settle dev` can do on SIGKILL: its watchdog stops the groups (SIGKILL after the grace)."""
+    deadline = time.monotonic() + STOP_GRACE_S + 10
     settle_dev.process.kill()
     assert settle_dev.process.wait() == -signal.SIGKILL
     assert _left_after(settle_dev.tree, deadline) == {}

@@ -305,7 +305,7 @@ def test_a_dispatcher_killed_mid_send_leaves_the_delivery_to_be_claimed_after_it
     marker = tmp_path / "paused"
     env = dispatcher_env(
         notify_settings,
-        NOTIFICATION_LEASE_S="3",
+        NOTIFICATION_LEASE_S="6",
         SETTLE_NOTIFICATIONS_PAUSE_AT=point,
         SETTLE_NOTIFICATIONS_PAUSE_FILE=str(marker),
     )
