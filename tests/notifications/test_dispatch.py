@@ -306,6 +306,7 @@ def test_a_dispatcher_killed_mid_send_leaves_the_delivery_to_be_claimed_after_it
     env = dispatcher_env(
         notify_settings,
         NOTIFICATION_LEASE_S="6",
+        NOTIFICATION_CONCURRENCY="1",  # one worker: the delivery it pauses on is the one in flight
         SETTLE_NOTIFICATIONS_PAUSE_AT=point,
         SETTLE_NOTIFICATIONS_PAUSE_FILE=str(marker),
     )
