@@ -158,6 +158,8 @@ def main() -> None:
             "LOG_LEVEL": "INFO",
             "PROMETHEUS_MULTIPROC_DIR": prom,
             "RATE_LIMIT_PER_KEY_PER_MINUTE": "100000000",
+            "NOTIFICATION_FROM_EMAIL": "Settlements <settlements@bench.test>",
+            "FINANCE_ALERT_EMAIL": "finance-alerts@bench.test",
             **{
                 name: f"bench-{name}"
                 for name in (
