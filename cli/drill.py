@@ -22,7 +22,9 @@ def pause_hook(feature: str) -> Callable[[str, str], None] | None:
     def hook(at: str, row_id: str) -> None:
         if at != point:
             return
-        Path(marker).write_text(row_id)
+        partial = Path(f"{marker}.partial")
+        partial.write_text(row_id)
+        partial.replace(marker)  # whole or absent: a waiting test never reads a half-written id
         if at != "gateway_call":
             time.sleep(PAUSE_S)
 
