@@ -8,6 +8,7 @@ history, never the ledger's.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -78,21 +79,8 @@ def payee_statement(
     return Statement(who.payee_id, who.payee_type, who.name, account_id, wanted, opening, closing, lines, now)
 
 
-_OPTIONAL = (
-    "order_id",
-    "refund_id",
-    "payout_id",
-    "bounty_id",
-    "recruit_id",
-    "gross_paise",
-    "platform_fee_paise",
-    "gateway_fee_paise",
-    "refund_paise",
-    "platform_fee_reversed_paise",
-    "payout_status",
-    "utr",
-    "retry_of_payout_id",
-)
+_OPTIONAL = tuple(field.name for field in dataclasses.fields(Line) if field.default is None)
+"""The line's source ids and figures a kind may not have, read from the row as they are."""
 
 
 def _line(number: int, row: sa.RowMapping) -> Line:

@@ -7,20 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-StatementFormat = Literal["json", "csv", "html"]
+from domain.statements.rules import LineKind
 
-LineKind = Literal[
-    "order",
-    "refund",
-    "clawback",
-    "bounty",
-    "payout",
-    "payout_failed",
-    "payout_cancelled",
-    "payout_reversed",
-    "adjustment",
-]
-"""`domain.statements.rules.LINE_KINDS`, spelled out for the schema (a test keeps them equal)."""
+StatementFormat = Literal["json", "csv", "html"]
 
 
 class StatementPayoutItemOut(BaseModel):
